@@ -1,0 +1,178 @@
+"""English texts (for users whose Telegram language is English)."""
+
+TEXTS: dict[str, str] = {
+    "start_new": (
+        "Hello! I keep an eye on your Wildberries stock: FBO per WB warehouse, FBS per your own "
+        "warehouse, orders, and how many days your stock will last.\n\n"
+        "Next step: send your WB API key with /api_key. It needs the categories Content, "
+        "Analytics, Marketplace and Statistics (read-only is enough).\n"
+        "All commands: /help"
+    ),
+    "start_again": (
+        "Welcome back! Your shop is connected.\n"
+        "/sync refreshes the stock now, /status shows recent syncs. All commands: /help"
+    ),
+    "start_again_no_key": (
+        "Welcome back! No WB key yet: send it with /api_key.\nAll commands: /help"
+    ),
+    "help": (
+        "Commands:\n"
+        "/api_key <key> — connect or replace your WB API key\n"
+        "/sync — refresh the stock now\n"
+        "/status — recent syncs and the key's state\n"
+        "/schedule — automatic refresh schedule\n"
+        "/threshold <days> — the low-stock threshold (7 days by default)\n"
+        "/sheet <link> — link a Google Sheet\n"
+        "/export — download the report as Excel\n"
+        "/help — this help\n\n"
+        "Create the key in your WB account: Settings → API access. Tick the categories "
+        "Content, Analytics, Marketplace, Statistics and “Read only”."
+    ),
+    "cmd_start": "Get started",
+    "cmd_help": "Help",
+    "cmd_api_key": "Connect a WB API key",
+    "cmd_sync": "Refresh the stock now",
+    "cmd_status": "Recent syncs",
+    "cmd_schedule": "Refresh schedule",
+    "cmd_threshold": "Low-stock threshold",
+    "cmd_sheet": "Google Sheet",
+    "cmd_export": "Excel export",
+    "unknown_command": "I don't know that command. Commands: /help",
+    "private_only": (
+        "This command works only in a private chat with the bot: an API key must never be shown "
+        "in a group. Message me directly."
+    ),
+    "key_ask": (
+        "Send your WB API key as the next message. I'll delete that message as soon as I get it."
+        "\nCancel: /cancel"
+    ),
+    "key_cancelled": "OK, the key stays as it was.",
+    "nothing_to_cancel": "Nothing to cancel.",
+    "key_checking": "Checking the key…",
+    "key_deleted_note": "The message with the key was deleted.",
+    "key_not_deleted_note": "I could not delete the message with the key — please delete it yourself.",
+    "key_malformed": (
+        "That doesn't look like a WB API key: a key is a long string of three parts separated by "
+        "dots. Copy it whole from your WB account (Settings → API access). Nothing was saved."
+    ),
+    "key_expired": "This key expired on {date}. Please create a new one. Nothing was saved.",
+    "key_missing_categories": (
+        "The key lacks required categories: {categories}. Create a key with Content, Analytics, "
+        "Marketplace and Statistics. Nothing was saved."
+    ),
+    "key_rejected": (
+        "WB rejected the key (category “{category}”). It may have been deleted or blocked. "
+        "Nothing was saved."
+    ),
+    "key_wb_unavailable": (
+        "Could not check the key: WB is not answering right now. Try again in a few minutes. "
+        "Nothing was saved."
+    ),
+    "key_saved": (
+        "Key saved (encrypted).\nType: {token_type}\nCategories: {categories}\nValid until: {expires}"
+    ),
+    "key_replaced": (
+        "Key replaced (encrypted).\nType: {token_type}\nCategories: {categories}\n"
+        "Valid until: {expires}"
+    ),
+    "key_not_read_only": (
+        "This key allows writing. A read-only key is all I need, and it is safer."
+    ),
+    "key_base_note": (
+        "This is a Base token: WB lets it read orders once per 3 hours and the WB warehouses "
+        "report 4 times per hour. So WB warehouse stock takes about 30 minutes to refresh and "
+        "orders refresh at most every 3 hours; every report says how fresh each part is. "
+        "A Personal token refreshes faster."
+    ),
+    "key_next_step": "Now run /sync.",
+    "token_type_1": "Base",
+    "token_type_2": "Test",
+    "token_type_3": "Personal",
+    "token_type_4": "Service",
+    "category_1": "Content",
+    "category_2": "Analytics",
+    "category_3": "Prices and discounts",
+    "category_4": "Marketplace",
+    "category_5": "Statistics",
+    "category_6": "Promotion",
+    "category_7": "Questions and reviews",
+    "category_9": "Buyers chat",
+    "category_10": "Supplies",
+    "category_11": "Returns",
+    "category_12": "Documents",
+    "category_13": "Finance",
+    "category_16": "Users",
+    "read_only": "read-only",
+    "sync_no_key": "Connect your WB API key first: /api_key",
+    "sync_already_running": "A sync is already running — please wait for it to finish.",
+    "sync_paused": "Refreshes are paused by an administrator.",
+    "sync_accepted": "Starting a sync…",
+    "progress_title": "Sync",
+    "progress_title_scheduled": "Scheduled sync",
+    "step_cards": "Product cards",
+    "step_fbs_stock": "Stock at your warehouses (FBS)",
+    "step_remains": "Stock at WB warehouses (report)",
+    "step_orders": "Orders",
+    "step_report": "Report",
+    "done_title": "Sync finished in {duration}",
+    "done_title_partial": "Sync finished in {duration} (some data is from an earlier refresh)",
+    "summary_products": "Products: {products} (sizes: {sizes})",
+    "summary_fbo": "At WB warehouses (FBO): {units} units",
+    "summary_fbs": "At your warehouses (FBS): {units} units",
+    "summary_transit": "In transit to buyers: {to_buyers} units, returns in transit: {returns} units",
+    "summary_orders": "Orders in {days} days: {orders} (cancelled: {cancelled})",
+    "summary_low_title": "Low stock (less than {threshold} days of cover):",
+    "summary_low_item": "• {article} — {days} days ({stock} units)",
+    "summary_low_more": "…and {count} more",
+    "summary_low_none": "Nothing is low on stock (threshold {threshold} days).",
+    "summary_ages_title": "Data age:",
+    "part_cards": "cards",
+    "part_fbs_stock": "FBS",
+    "part_remains": "WB warehouses",
+    "part_orders": "orders",
+    "age_line": "• {part}: {age}",
+    "age_line_stale": "• {part}: {age}, refreshes around {when}",
+    "age_never": "not received yet",
+    "age_now": "just now",
+    "age_minutes": "{n} min ago",
+    "age_hours": "{n} h {m} min ago",
+    "age_days": "{n} days ago",
+    "duration_seconds": "{n} s",
+    "duration_minutes": "{m} min {s} s",
+    "sheet_written": "Google Sheet updated.",
+    "sheet_failed": "Google Sheet not updated: {reason}. I'll try again at the next sync.",
+    "fail_title": "The sync failed.",
+    "fail_key_rejected": (
+        "WB rejected the key ({detail}). It may have been deleted, expired or lack a category. "
+        "Send a new key: /api_key"
+    ),
+    "fail_token_type_refused": "WB does not allow this method for your token type ({detail}).",
+    "fail_wb_unavailable": "WB is not answering right now ({detail}). Try again later.",
+    "fail_wb_bad_response": "WB sent a response I could not read. Try again later.",
+    "fail_rate_limited": "WB does not allow the request yet ({detail}); possible after {when}.",
+    "fail_no_key": "No WB key connected: /api_key",
+    "fail_interrupted": "The sync was interrupted (the bot restarted). Run /sync again.",
+    "fail_internal": "Internal error. We know about it; please try again later.",
+    "fail_retry": "I'll retry at {when} (attempts left: {left}).",
+    "status_title": "Recent syncs:",
+    "status_none": "No syncs yet. Run /sync.",
+    "status_line": "• {when} — {trigger}, {result}, {duration}",
+    "status_line_error": "• {when} — {trigger}, {result}, {duration}: {error}",
+    "status_key_title": "WB key:",
+    "status_key": "{token_type}, categories: {categories}\nValid until: {expires}",
+    "status_key_last_used": "Last successful use: {when}",
+    "status_key_never_used": "Not used yet",
+    "status_key_invalid": "WB rejected the key: {reason}. Send a new one: /api_key",
+    "status_no_key": "No WB key connected: /api_key",
+    "trigger_manual": "manual",
+    "trigger_scheduled": "scheduled",
+    "trigger_retry": "retry",
+    "trigger_admin": "admin",
+    "trigger_resume": "continued",
+    "result_completed": "ok",
+    "result_partial": "partial",
+    "result_failed": "failed",
+    "result_in_progress": "running",
+    "result_interrupted": "interrupted",
+    "not_private_text": "I work in a private chat: message me directly.",
+}

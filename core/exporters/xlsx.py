@@ -1,0 +1,64 @@
+"""The stock report as an XLSX file (the `/export` document), built in memory with openpyxl.
+
+Write-only mode streams rows instead of keeping a cell grid: for a 1,000-product seller it
+builds the file several times faster than the normal workbook, with the same formatting.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from core.exporters.layout import NUMBER_PATTERNS, Cell, Table, build_tables
+from core.stock_report import StockReport
+
+_BOLD = Font(bold=True)
+
+
+def _write_table(workbook: Any, table: Table) -> None:
+    sheet = workbook.create_sheet(title=table.title)
+    for index, width in enumerate(table.column_widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}{table.frozen_rows + 1}"
+    patterns = [NUMBER_PATTERNS.get(kind) for kind in table.column_formats]
+    bold_rows = set(table.bold_rows)
+    for row_index, row in enumerate(table.rows):
+        if row_index in bold_rows:
+            sheet.append([_styled(sheet, value, bold=True) for value in row])
+        elif row_index < table.frozen_rows:
+            sheet.append(row)
+        else:
+            sheet.append(
+                [_formatted(sheet, value, patterns[index]) for index, value in enumerate(row)]
+            )
+
+
+def _styled(sheet: Any, value: Cell, *, bold: bool) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    if bold:
+        cell.font = _BOLD
+    return cell
+
+
+def _formatted(sheet: Any, value: Cell, pattern: str | None) -> Any:
+    # Only numbers take a number format; text cells ("no sales") stay as they are.
+    if pattern is None or not isinstance(value, int | float):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = pattern
+    return cell
+
+
+def build_xlsx(report: StockReport, *, lang: str = "ru", tz: str = "Europe/Moscow") -> bytes:
+    """The report's "Сводка" and "По размерам" tabs as an .xlsx file's bytes."""
+    workbook = Workbook(write_only=True)
+    for table in build_tables(report, lang=lang, tz=tz):
+        _write_table(workbook, table)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

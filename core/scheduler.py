@@ -1,0 +1,468 @@
+"""The APScheduler wrapper: the persistent job store, job ids, and tenant schedule reconciling.
+
+Job functions are referenced by text ("core.jobs:run_scheduled_sync"); APScheduler 3 silently
+drops a stored job whose function it can no longer import, so these refs are a public API.
+Jobs take only ids as arguments.
+
+Start-up order: `create_scheduler(...)`, `scheduler.start(paused=True)`,
+`reconcile_tenant_jobs(...)`, `ensure_maintenance_jobs(...)`, `scheduler.resume()`. Starting
+paused lets the job store open (reconciling needs it) without firing jobs of tenants that
+reconciling is about to remove; `resume()` then runs what was missed within the grace time,
+once per job (coalesce).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.scheduling import InvalidCron, InvalidTimezone, parse_cron
+
+RUN_SCHEDULED_SYNC = "core.jobs:run_scheduled_sync"
+RETRY_SYNC = "core.jobs:retry_sync"
+RESUME_SYNC = "core.jobs:resume_sync"
+CLEANUP_SYNC_LOGS = "core.jobs:cleanup_sync_logs"
+HEALTH_CHECK = "core.jobs:health_check"
+WARN_EXPIRING_KEYS = "core.jobs:warn_expiring_keys"
+
+JOBS_TABLE = "apscheduler_jobs"
+SYNC_JOB_PREFIX = "tenant-sync:"
+RETRY_JOB_PREFIX = "tenant-retry:"
+RESUME_JOB_PREFIX = "tenant-resume:"
+CLEANUP_JOB_ID = "maintenance:cleanup-sync-logs"
+HEALTH_JOB_ID = "maintenance:health-check"
+EXPIRING_KEYS_JOB_ID = "maintenance:warn-expiring-keys"
+
+DEFAULT_MISFIRE_GRACE_TIME = 3600
+# Rows per statement in bulk writes; keeps well under SQLite's bound-parameter limit.
+_CHUNK = 500
+
+
+def sync_job_id(tenant_id: int) -> str:
+    """The id of a tenant's scheduled sync job."""
+    return f"{SYNC_JOB_PREFIX}{tenant_id}"
+
+
+def retry_job_id(tenant_id: int) -> str:
+    """The id of a tenant's one-off retry of a failed sync."""
+    return f"{RETRY_JOB_PREFIX}{tenant_id}"
+
+
+def resume_job_id(tenant_id: int) -> str:
+    """The id of a tenant's one-off continuation of a sync waiting for WB (remains report)."""
+    return f"{RESUME_JOB_PREFIX}{tenant_id}"
+
+
+def tenant_id_of(job_id: str) -> int | None:
+    """The tenant id in a tenant-sync/retry/resume job id, else None."""
+    for prefix in (SYNC_JOB_PREFIX, RETRY_JOB_PREFIX, RESUME_JOB_PREFIX):
+        if job_id.startswith(prefix):
+            tail = job_id[len(prefix) :]
+            return int(tail) if tail.isdigit() else None
+    return None
+
+
+_SYNC_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+aiosqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgresql+psycopg2": "postgresql+psycopg",
+}
+
+
+def job_store_url(database_url: str) -> str:
+    """The synchronous SQLAlchemy URL of the same database, for APScheduler's job store.
+
+    sqlite+aiosqlite:///path -> sqlite:///path; postgresql+asyncpg://, postgresql:// and
+    postgres:// -> postgresql+psycopg:// with host, port, database, user, password and query
+    kept (asyncpg's `ssl=` becomes libpq's `sslmode=`).
+    """
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise ValueError(f"not a database URL: {exc}") from None
+    driver = _SYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(f"no job store for database driver {url.drivername!r}")
+    url = url.set(drivername=driver)
+    if driver.startswith("postgresql") and "ssl" in url.query:
+        query = dict(url.query)
+        ssl = query.pop("ssl")
+        query.setdefault("sslmode", ssl)
+        url = url.set(query=query)
+    return url.render_as_string(hide_password=False)
+
+
+class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's SQL job store plus writes of many jobs in one transaction."""
+
+    def write_jobs(self, put: Sequence[Job], delete: Collection[str]) -> None:
+        """Insert or replace `put` (by id) and delete `delete`, in one transaction."""
+        rows = [
+            {
+                "id": job.id,
+                "next_run_time": job.next_run_time.timestamp() if job.next_run_time else None,
+                "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol),
+            }
+            for job in put
+        ]
+        stale = [*delete, *(row["id"] for row in rows)]
+        with self.engine.begin() as connection:
+            for start in range(0, len(stale), _CHUNK):
+                chunk = stale[start : start + _CHUNK]
+                connection.execute(self.jobs_t.delete().where(self.jobs_t.c.id.in_(chunk)))
+            for start in range(0, len(rows), _CHUNK):
+                connection.execute(self.jobs_t.insert(), rows[start : start + _CHUNK])
+
+
+def create_scheduler(
+    database_url: str,
+    *,
+    timezone: str = "UTC",
+    misfire_grace_time: int = DEFAULT_MISFIRE_GRACE_TIME,
+) -> AsyncIOScheduler:
+    """An AsyncIOScheduler whose jobs live in the app's database (table `apscheduler_jobs`).
+
+    Not started: call `start()` (or `start(paused=True)`) inside the running event loop.
+    """
+    store = BulkSQLAlchemyJobStore(url=job_store_url(database_url), tablename=JOBS_TABLE)
+    return AsyncIOScheduler(
+        jobstores={"default": store},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": misfire_grace_time,
+        },
+        timezone=timezone,
+    )
+
+
+async def shutdown_scheduler(scheduler: AsyncIOScheduler) -> None:
+    """Shut down and return once the job store is closed.
+
+    AsyncIOScheduler.shutdown() only queues the work on the loop; this waits for it. Running
+    coroutine jobs are cancelled (APScheduler's asyncio executor cannot wait for them).
+    """
+    if not scheduler.running:
+        return
+    stopped = asyncio.Event()
+
+    def on_shutdown(event: object) -> None:
+        stopped.set()
+
+    scheduler.add_listener(on_shutdown, EVENT_SCHEDULER_SHUTDOWN)
+    try:
+        scheduler.shutdown()
+        await stopped.wait()
+    finally:
+        scheduler.remove_listener(on_shutdown)
+
+
+@dataclass(frozen=True)
+class TenantSchedule:
+    """What the tenants table says about one tenant's scheduled sync."""
+
+    tenant_id: int
+    cron: str | None
+    timezone: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    """What reconciling changed: counts of jobs, and tenants whose stored cron is unusable."""
+
+    added: int
+    removed: int
+    replaced: int = 0
+    unchanged: int = 0
+    invalid: tuple[int, ...] = field(default=())
+
+
+def _job_defaults(scheduler: AsyncIOScheduler) -> dict[str, Any]:
+    # The scheduler's configured job defaults (coalesce, max_instances, misfire_grace_time);
+    # APScheduler 3 keeps them only in this attribute.
+    return dict(scheduler._job_defaults)
+
+
+def _signature(job: Job) -> tuple[object, ...]:
+    """What makes two jobs behave the same; a stored job with another signature is replaced."""
+    return (
+        job.func_ref,
+        tuple(job.args),
+        repr(job.trigger),
+        job.executor,
+        job.misfire_grace_time,
+        job.coalesce,
+        job.max_instances,
+        bool(job.kwargs),
+        job.next_run_time is not None,
+    )
+
+
+def _require_started(scheduler: AsyncIOScheduler) -> None:
+    if scheduler.state == STATE_STOPPED:
+        raise RuntimeError("start the scheduler (start(paused=True) is enough) first")
+
+
+class _JobFactory:
+    """Builds many cron jobs for one function cheaply.
+
+    Triggers and their next run are computed once per (cron, zone), since most tenants share a
+    preset; the first job is built (and validated) by APScheduler, the rest are copies of its
+    state, which skips re-inspecting the function for every tenant.
+    """
+
+    def __init__(self, scheduler: AsyncIOScheduler, func_ref: str, now: datetime) -> None:
+        self._scheduler = scheduler
+        self._func_ref = func_ref
+        self._now = now
+        self._defaults = _job_defaults(scheduler)
+        self._triggers: dict[tuple[str, str], tuple[CronTrigger, str, datetime | None]] = {}
+        self._template: dict[str, Any] | None = None
+
+    def trigger(self, cron: str, tz: str) -> tuple[CronTrigger, str, datetime | None]:
+        """(trigger, its repr, its next run); raises InvalidCron / InvalidTimezone."""
+        key = (cron, tz)
+        cached = self._triggers.get(key)
+        if cached is None:
+            trigger = parse_cron(cron, tz)
+            cached = (trigger, repr(trigger), trigger.get_next_fire_time(None, self._now))
+            self._triggers[key] = cached
+        return cached
+
+    def signature(self, args: tuple[object, ...], trigger_repr: str) -> tuple[object, ...]:
+        d = self._defaults
+        return (
+            self._func_ref,
+            args,
+            trigger_repr,
+            "default",
+            d["misfire_grace_time"],
+            d["coalesce"],
+            d["max_instances"],
+            False,
+            True,
+        )
+
+    def job(
+        self,
+        job_id: str,
+        args: tuple[object, ...],
+        trigger: BaseTrigger,
+        next_run_time: datetime | None,
+    ) -> Job:
+        if self._template is None:
+            job = Job(
+                self._scheduler,
+                id=job_id,
+                func=self._func_ref,
+                trigger=trigger,
+                args=args,
+                kwargs={},
+                executor="default",
+                next_run_time=next_run_time,
+                **self._defaults,
+            )
+            self._template = job.__getstate__()
+            return job
+        state = dict(self._template, id=job_id, args=args, trigger=trigger)
+        state["next_run_time"] = next_run_time
+        job = Job.__new__(Job)
+        job.__setstate__(state)
+        job._scheduler = self._scheduler
+        return job
+
+
+def _write_jobs(scheduler: AsyncIOScheduler, put: Sequence[Job], delete: Collection[str]) -> None:
+    if not put and not delete:
+        return
+    store = scheduler._lookup_jobstore("default")
+    if isinstance(store, BulkSQLAlchemyJobStore):
+        store.write_jobs(put, delete)
+        if scheduler.state == STATE_RUNNING:  # let it see the new next run times
+            scheduler.wakeup()
+        return
+    # Any other store (e.g. a MemoryJobStore in a test): one call per job.
+    for job_id in delete:
+        cancel_job(scheduler, job_id)
+    for job in put:
+        scheduler.add_job(
+            job.func_ref,
+            job.trigger,
+            args=job.args,
+            id=job.id,
+            next_run_time=job.next_run_time,
+            replace_existing=True,
+        )
+
+
+def reconcile_tenant_jobs(
+    scheduler: AsyncIOScheduler,
+    tenants: Iterable[TenantSchedule],
+    *,
+    func_ref: str = RUN_SCHEDULED_SYNC,
+    now: datetime | None = None,
+) -> ReconcileResult:
+    """Make the stored tenant-sync jobs match the tenants table, in one read and one write.
+
+    Every active tenant with a cron gets `tenant-sync:<id>` running `func_ref(tenant_id)`.
+    A stored job that already matches is left alone, so its next run time (and any run missed
+    while the bot was down) survives. Sync jobs of inactive, unscheduled or unknown tenants
+    are removed; so are retry/resume jobs of inactive or unknown tenants. A tenant whose
+    stored cron or zone no longer parses keeps no job and is reported in `invalid`.
+    The scheduler must be started (paused is fine).
+    """
+    _require_started(scheduler)
+    factory = _JobFactory(scheduler, func_ref, now or datetime.now(UTC))
+    existing = {
+        job.id: _signature(job) for job in scheduler.get_jobs() if tenant_id_of(job.id) is not None
+    }
+    wanted: set[str] = set()
+    active_ids: set[int] = set()
+    invalid: list[int] = []
+    put: list[Job] = []
+    added = replaced = 0
+    for tenant in tenants:
+        if not tenant.active:
+            continue
+        active_ids.add(tenant.tenant_id)
+        if tenant.cron is None:
+            continue
+        try:
+            trigger, trigger_repr, next_run_time = factory.trigger(tenant.cron, tenant.timezone)
+        except (InvalidCron, InvalidTimezone):
+            invalid.append(tenant.tenant_id)
+            continue
+        job_id = sync_job_id(tenant.tenant_id)
+        wanted.add(job_id)
+        args = (tenant.tenant_id,)
+        current = existing.get(job_id)
+        if current is not None and current == factory.signature(args, trigger_repr):
+            continue
+        if current is None:
+            added += 1
+        else:
+            replaced += 1
+        put.append(factory.job(job_id, args, trigger, next_run_time))
+    delete = [
+        job_id
+        for job_id in existing
+        if (job_id.startswith(SYNC_JOB_PREFIX) and job_id not in wanted)
+        or tenant_id_of(job_id) not in active_ids
+    ]
+    _write_jobs(scheduler, put, delete)
+    return ReconcileResult(
+        added=added,
+        removed=len(delete),
+        replaced=replaced,
+        unchanged=len(wanted) - added - replaced,
+        invalid=tuple(invalid),
+    )
+
+
+def set_tenant_schedule(
+    scheduler: AsyncIOScheduler,
+    tenant_id: int,
+    cron: str | None,
+    tz: str,
+    *,
+    func_ref: str = RUN_SCHEDULED_SYNC,
+) -> datetime | None:
+    """Schedule (or with None, unschedule) one tenant's sync; returns the next run time.
+
+    Raises InvalidCron / InvalidTimezone before touching the store.
+    """
+    job_id = sync_job_id(tenant_id)
+    if cron is None:
+        cancel_job(scheduler, job_id)
+        return None
+    trigger = parse_cron(cron, tz)
+    job = scheduler.add_job(func_ref, trigger, args=[tenant_id], id=job_id, replace_existing=True)
+    next_run: datetime | None = getattr(job, "next_run_time", None)
+    return next_run
+
+
+def schedule_once(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    func_ref: str,
+    run_at: datetime,
+    args: Sequence[object],
+) -> None:
+    """A one-off job at `run_at` (aware), replacing any job with this id (retries, resumes)."""
+    if run_at.tzinfo is None:
+        raise ValueError("run_at must be timezone-aware")
+    scheduler.add_job(
+        func_ref,
+        DateTrigger(run_date=run_at),
+        args=list(args),
+        id=job_id,
+        replace_existing=True,
+    )
+
+
+def cancel_job(scheduler: AsyncIOScheduler, job_id: str) -> bool:
+    """Remove a job if it exists; True when one was removed."""
+    if scheduler.get_job(job_id) is None:
+        return False
+    scheduler.remove_job(job_id)
+    return True
+
+
+@dataclass(frozen=True)
+class MaintenanceJob:
+    """A service-wide job: its id, function ref and cron (in the maintenance time zone)."""
+
+    job_id: str
+    func_ref: str
+    cron: str
+
+
+MAINTENANCE_JOBS: tuple[MaintenanceJob, ...] = (
+    MaintenanceJob(CLEANUP_JOB_ID, CLEANUP_SYNC_LOGS, "0 3 * * *"),
+    MaintenanceJob(HEALTH_JOB_ID, HEALTH_CHECK, "*/5 * * * *"),
+    MaintenanceJob(EXPIRING_KEYS_JOB_ID, WARN_EXPIRING_KEYS, "0 10 * * *"),
+)
+
+
+def ensure_maintenance_jobs(
+    scheduler: AsyncIOScheduler,
+    tz: str,
+    jobs: Sequence[MaintenanceJob] = MAINTENANCE_JOBS,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Add or update the maintenance jobs, leaving unchanged ones (and their next runs) alone.
+
+    Returns how many were written. The scheduler must be started (paused is fine).
+    """
+    _require_started(scheduler)
+    put: list[Job] = []
+    for spec in jobs:
+        factory = _JobFactory(scheduler, spec.func_ref, now or datetime.now(UTC))
+        trigger, trigger_repr, next_run_time = factory.trigger(spec.cron, tz)
+        current = scheduler.get_job(spec.job_id)
+        if current is None or _signature(current) != factory.signature((), trigger_repr):
+            put.append(factory.job(spec.job_id, (), trigger, next_run_time))
+    _write_jobs(scheduler, put, ())
+    return len(put)

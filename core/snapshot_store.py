@@ -1,0 +1,318 @@
+"""Saving and loading the latest stock report and the orders kept between syncs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.stock_report import (
+    DataPart,
+    LowStockItem,
+    ProductSummary,
+    ReportTotals,
+    StockReport,
+    StockRow,
+    WarehouseFigures,
+    WarehouseKind,
+)
+from core.wb.models import Order
+from storage.models import DailyTotal, SnapshotMeta, SnapshotProduct, SnapshotRow, StoredOrder
+
+# Rows per INSERT statement: well under SQLite's and asyncpg's parameter limits.
+BATCH = 2000
+
+
+def _upsert(session: AsyncSession, model: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+async def save_report(
+    session: AsyncSession, tenant_id: int, report: StockReport, day: date
+) -> None:
+    """Replace the tenant's snapshot and record today's totals; the caller commits once."""
+    await session.execute(delete(SnapshotRow).where(SnapshotRow.tenant_id == tenant_id))
+    await session.execute(delete(SnapshotProduct).where(SnapshotProduct.tenant_id == tenant_id))
+    await session.execute(delete(SnapshotMeta).where(SnapshotMeta.tenant_id == tenant_id))
+    session.add(
+        SnapshotMeta(
+            tenant_id=tenant_id,
+            generated_at=report.generated_at,
+            window_days=report.window_days,
+            window_start=report.window_start,
+            window_end=report.window_end,
+            low_stock_threshold=report.low_stock_threshold,
+            totals=_totals_dict(report.totals),
+            part_times={
+                str(part): (when.isoformat() if when else None)
+                for part, when in report.part_times.items()
+            },
+            low_stock={
+                "items": [
+                    [i.nm_id, i.vendor_code, i.stock, i.orders, i.days_of_cover]
+                    for i in report.low_stock
+                ]
+            },
+        )
+    )
+    products = [
+        {
+            "tenant_id": tenant_id,
+            "nm_id": p.nm_id,
+            "vendor_code": p.vendor_code,
+            "brand": p.brand,
+            "subject": p.subject,
+            "title": p.title,
+            "sizes": p.sizes,
+            "fbo_units": p.fbo_units,
+            "fbs_units": p.fbs_units,
+            "in_transit_to_buyers": p.in_transit_to_buyers,
+            "in_transit_returns": p.in_transit_returns,
+            "orders": p.orders,
+            "cancelled": p.cancelled,
+            "days_of_cover": p.days_of_cover,
+            "position": position,
+        }
+        for position, p in enumerate(report.products)
+    ]
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "position": position,
+            "nm_id": r.nm_id,
+            "chrt_id": r.chrt_id,
+            "barcode": r.barcode,
+            "size": r.size,
+            "warehouse": r.warehouse,
+            "kind": str(r.kind),
+            "stock": r.stock,
+            "orders": r.orders,
+            "cancelled": r.cancelled,
+            "days_of_cover": r.days_of_cover,
+        }
+        for position, r in enumerate(report.rows)
+    ]
+    for chunk in _chunks(products):
+        await session.execute(insert(SnapshotProduct), chunk)
+    for chunk in _chunks(rows):
+        await session.execute(insert(SnapshotRow), chunk)
+    totals = [
+        {
+            "tenant_id": tenant_id,
+            "day": day,
+            "nm_id": p.nm_id,
+            "fbo_units": p.fbo_units,
+            "fbs_units": p.fbs_units,
+            "orders": p.orders,
+        }
+        for p in report.products
+    ]
+    for chunk in _chunks(totals):
+        stmt = _upsert(session, DailyTotal)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "day", "nm_id"],
+            set_={
+                "fbo_units": stmt.excluded.fbo_units,
+                "fbs_units": stmt.excluded.fbs_units,
+                "orders": stmt.excluded.orders,
+            },
+        )
+        await session.execute(stmt, chunk)
+
+
+async def load_report(session: AsyncSession, tenant_id: int) -> StockReport | None:
+    """The latest stored report, exactly as it was saved (no WB call)."""
+    meta = await session.get(SnapshotMeta, tenant_id)
+    if meta is None:
+        return None
+    rows = (
+        await session.execute(
+            select(SnapshotRow)
+            .where(SnapshotRow.tenant_id == tenant_id)
+            .order_by(SnapshotRow.position)
+        )
+    ).scalars()
+    stock_rows = tuple(
+        StockRow(
+            nm_id=r.nm_id,
+            chrt_id=r.chrt_id,
+            barcode=r.barcode,
+            size=r.size,
+            warehouse=r.warehouse,
+            kind=WarehouseKind(r.kind),
+            stock=r.stock,
+            orders=r.orders,
+            cancelled=r.cancelled,
+            days_of_cover=r.days_of_cover,
+        )
+        for r in rows
+    )
+    products = (
+        await session.execute(
+            select(SnapshotProduct)
+            .where(SnapshotProduct.tenant_id == tenant_id)
+            .order_by(SnapshotProduct.position)
+        )
+    ).scalars()
+    by_product: dict[int, dict[tuple[str, WarehouseKind], list[int]]] = {}
+    for row in stock_rows:
+        figures = by_product.setdefault(row.nm_id, {}).setdefault(
+            (row.warehouse, row.kind), [0, 0, 0]
+        )
+        figures[0] += row.stock
+        figures[1] += row.orders
+        figures[2] += row.cancelled
+    summaries = tuple(
+        ProductSummary(
+            nm_id=p.nm_id,
+            vendor_code=p.vendor_code,
+            brand=p.brand,
+            subject=p.subject,
+            title=p.title,
+            sizes=p.sizes,
+            fbo_units=p.fbo_units,
+            fbs_units=p.fbs_units,
+            in_transit_to_buyers=p.in_transit_to_buyers,
+            in_transit_returns=p.in_transit_returns,
+            orders=p.orders,
+            cancelled=p.cancelled,
+            days_of_cover=p.days_of_cover,
+            warehouses=_warehouse_figures(by_product.get(p.nm_id, {}), meta.window_days),
+        )
+        for p in products
+    )
+    totals = ReportTotals(**meta.totals)
+    return StockReport(
+        generated_at=meta.generated_at,
+        window_days=meta.window_days,
+        window_start=meta.window_start,
+        window_end=meta.window_end,
+        low_stock_threshold=meta.low_stock_threshold,
+        products=summaries,
+        rows=stock_rows,
+        totals=totals,
+        low_stock=tuple(
+            LowStockItem(nm_id=i[0], vendor_code=i[1], stock=i[2], orders=i[3], days_of_cover=i[4])
+            for i in meta.low_stock["items"]
+        ),
+        part_times={
+            DataPart(part): (datetime.fromisoformat(when) if when else None)
+            for part, when in meta.part_times.items()
+        },
+    )
+
+
+def _warehouse_figures(
+    figures: dict[tuple[str, WarehouseKind], list[int]], window_days: int
+) -> tuple[WarehouseFigures, ...]:
+    from core.report import days_of_cover
+
+    ordered = sorted(figures.items(), key=lambda item: (item[0][1] != WarehouseKind.WB, item[0][0]))
+    return tuple(
+        WarehouseFigures(
+            warehouse=name,
+            kind=kind,
+            stock=stock,
+            orders=orders,
+            cancelled=cancelled,
+            days_of_cover=days_of_cover(stock, orders, cancelled, window_days),
+        )
+        for (name, kind), (stock, orders, cancelled) in ordered
+    )
+
+
+def _totals_dict(totals: ReportTotals) -> dict[str, int]:
+    return {
+        "products": totals.products,
+        "sizes": totals.sizes,
+        "fbo_units": totals.fbo_units,
+        "fbs_units": totals.fbs_units,
+        "in_transit_to_buyers": totals.in_transit_to_buyers,
+        "in_transit_returns": totals.in_transit_returns,
+        "orders": totals.orders,
+        "cancelled": totals.cancelled,
+    }
+
+
+def _chunks(items: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+async def upsert_orders(session: AsyncSession, tenant_id: int, orders: Sequence[Order]) -> None:
+    """Store orders by srid; a row with a later lastChangeDate replaces the stored one."""
+    latest: dict[str, Order] = {}
+    for order in orders:
+        kept = latest.get(order.srid)
+        if kept is None or order.last_change_date >= kept.last_change_date:
+            latest[order.srid] = order
+    values = [
+        {
+            "tenant_id": tenant_id,
+            "srid": o.srid,
+            "date": o.date,
+            "last_change_date": o.last_change_date,
+            "nm_id": o.nm_id,
+            "barcode": o.barcode,
+            "tech_size": o.tech_size,
+            "supplier_article": o.supplier_article,
+            "warehouse_name": o.warehouse_name,
+            "warehouse_type": o.warehouse_type,
+            "is_cancel": o.is_cancel,
+            "cancel_date": o.cancel_date,
+            "g_number": o.g_number,
+            "finished_price": o.finished_price,
+        }
+        for o in latest.values()
+    ]
+    updatable = [k for k in values[0] if k not in ("tenant_id", "srid")] if values else []
+    for chunk in _chunks(values):
+        stmt = _upsert(session, StoredOrder)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "srid"],
+            set_={key: getattr(stmt.excluded, key) for key in updatable},
+            where=StoredOrder.last_change_date <= stmt.excluded.last_change_date,
+        )
+        await session.execute(stmt, chunk)
+
+
+async def load_orders(session: AsyncSession, tenant_id: int, since: datetime) -> list[Order]:
+    """Orders placed at or after `since` (Moscow local time, naive)."""
+    result = await session.execute(
+        select(
+            StoredOrder.srid,
+            StoredOrder.date,
+            StoredOrder.last_change_date,
+            StoredOrder.nm_id,
+            StoredOrder.barcode,
+            StoredOrder.tech_size,
+            StoredOrder.supplier_article,
+            StoredOrder.warehouse_name,
+            StoredOrder.warehouse_type,
+            StoredOrder.is_cancel,
+            StoredOrder.cancel_date,
+            StoredOrder.g_number,
+            StoredOrder.finished_price,
+        ).where(StoredOrder.tenant_id == tenant_id, StoredOrder.date >= since)
+    )
+    return [Order(*row) for row in result.tuples()]
+
+
+async def prune_orders(session: AsyncSession, tenant_id: int, before: datetime) -> None:
+    """Orders placed before `before` (outside every window we show) are dropped."""
+    await session.execute(
+        delete(StoredOrder).where(StoredOrder.tenant_id == tenant_id, StoredOrder.date < before)
+    )
+
+
+async def orders_cursor(session: AsyncSession, tenant_id: int) -> datetime | None:
+    """The latest lastChangeDate stored: the next incremental read starts there."""
+    value = await session.scalar(
+        select(func.max(StoredOrder.last_change_date)).where(StoredOrder.tenant_id == tenant_id)
+    )
+    return value

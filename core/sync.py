@@ -1,0 +1,628 @@
+"""One tenant's sync: lock, log, read what WB allows now, build, store, notify.
+
+Manual `/sync`, scheduled runs, retries, resumes and admin force-syncs all come through
+`SyncService.run`. A part WB's limits forbid re-reading now is reused from the last stored copy
+and reported with its age and the time it can refresh; a sync never sleeps longer than
+`Settings.wb_max_wait_seconds` for one call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import parts_codec, snapshot_store
+from core.clock import utcnow
+from core.notifier import (
+    AlertChanges,
+    ChatRef,
+    FailureReason,
+    Notifier,
+    PartStatus,
+    ProgressState,
+    SyncFailure,
+    SyncStep,
+    SyncSummary,
+    Trigger,
+)
+from core.report import build_report, moscow_window
+from core.settings import Settings
+from core.stock_report import DataPart, StockReport
+from core.vault import KeyVault
+from core.wb.client import WBClient
+from core.wb.errors import (
+    RateLimitWait,
+    WBAuthError,
+    WBBadResponseError,
+    WBError,
+    WBForbiddenError,
+    WBRateLimitedError,
+    WBUnavailableError,
+)
+from core.wb.limits import Method, RateLimiter
+from core.wb.models import Card, FbsStock, Order, RemainsRow, SellerWarehouse
+from core.wb.token import TokenType
+from storage.models import DataPartState, SyncLog, Tenant
+
+log = logging.getLogger(__name__)
+
+# How long one sync keeps polling a remains report before it finishes with the last copy.
+REMAINS_MAX_POLL_SECONDS = 600.0
+
+
+class SyncStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    PARTIAL = "partial"  # completed, but some part is an older copy
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class StartResult(StrEnum):
+    STARTED = "started"
+    ALREADY_RUNNING = "already_running"
+    NO_KEY = "no_key"
+    PAUSED = "paused"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What a finished `run` reports to its caller (jobs decide on retries from it)."""
+
+    status: SyncStatus
+    log_id: int | None
+    summary: SyncSummary | None = None
+    failure: SyncFailure | None = None
+    report: StockReport | None = None
+    stale_until: datetime | None = None  # the earliest time a stale part can refresh
+
+    @property
+    def transient_failure(self) -> bool:
+        return self.failure is not None and self.failure.reason in {
+            FailureReason.WB_UNAVAILABLE,
+            FailureReason.WB_BAD_RESPONSE,
+            FailureReason.RATE_LIMITED,
+        }
+
+
+@dataclass(slots=True)
+class _Parts:
+    """The parts as read (or reused) during one sync, with their statuses."""
+
+    statuses: dict[DataPart, PartStatus] = field(default_factory=dict)
+    cards: list[Card] = field(default_factory=list)
+    warehouses: list[SellerWarehouse] = field(default_factory=list)
+    fbs: list[FbsStock] = field(default_factory=list)
+    remains: list[RemainsRow] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+
+
+class _NoCopy(Exception):
+    """A part could not be read now and there is no earlier copy to use."""
+
+    def __init__(self, part: DataPart, retry_at: datetime) -> None:
+        super().__init__(f"{part} cannot be read before {retry_at.isoformat()}")
+        self.part = part
+        self.retry_at = retry_at
+
+
+ReportExporter = Callable[[Tenant, StockReport], Awaitable[tuple[bool, str | None]]]
+AfterSync = Callable[[Tenant, "SyncResult"], Awaitable[AlertChanges | None]]
+
+
+class SyncService:
+    """Runs syncs; at most one per tenant at any time."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: KeyVault,
+        notifier: Notifier,
+        settings: Settings,
+        http: aiohttp.ClientSession,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._sessions = sessions
+        self._vault = vault
+        self._notifier = notifier
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._sleep = sleep
+        self._running: set[int] = set()
+        self._tasks: set[asyncio.Task[SyncResult]] = set()
+        self.exporter: ReportExporter | None = None
+        self.alerts: AfterSync | None = None
+
+    def is_running(self, tenant_id: int) -> bool:
+        return tenant_id in self._running
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    def running_ids(self) -> frozenset[int]:
+        return frozenset(self._running)
+
+    async def start(self, tenant_id: int, trigger: Trigger) -> StartResult:
+        """Check, then run the sync in the background; answers at once."""
+        if tenant_id in self._running:
+            return StartResult.ALREADY_RUNNING
+        async with self._sessions() as session:
+            tenant = await session.get(Tenant, tenant_id)
+        if tenant is None:
+            return StartResult.NOT_FOUND
+        if not tenant.has_key:
+            return StartResult.NO_KEY
+        if tenant.is_paused and trigger is not Trigger.ADMIN:
+            return StartResult.PAUSED
+        # Claim the tenant before the task starts so a second /sync right after sees it.
+        self._running.add(tenant_id)
+        task = asyncio.create_task(self._run_claimed(tenant_id, trigger))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return StartResult.STARTED
+
+    async def run(self, tenant_id: int, trigger: Trigger) -> SyncResult | None:
+        """Run a sync now and wait for it; None when one is already running."""
+        if tenant_id in self._running:
+            return None
+        self._running.add(tenant_id)
+        return await self._run_claimed(tenant_id, trigger)
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait for background syncs; False if some still run after `timeout`."""
+        if not self._tasks:
+            return True
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        return not pending
+
+    async def _run_claimed(self, tenant_id: int, trigger: Trigger) -> SyncResult:
+        try:
+            return await self._run(tenant_id, trigger)
+        except Exception:
+            log.exception("sync of tenant %s crashed", tenant_id)
+            return SyncResult(SyncStatus.FAILED, None, failure=SyncFailure(FailureReason.INTERNAL))
+        finally:
+            self._running.discard(tenant_id)
+
+    async def _run(self, tenant_id: int, trigger: Trigger) -> SyncResult:
+        started = time.monotonic()
+        async with self._sessions() as session:
+            tenant = await session.get(Tenant, tenant_id)
+            if tenant is None or tenant.wb_key_encrypted is None:
+                return SyncResult(
+                    SyncStatus.FAILED, None, failure=SyncFailure(FailureReason.NO_KEY)
+                )
+            sync_log = SyncLog(
+                tenant_id=tenant_id,
+                trigger=str(trigger),
+                status=SyncStatus.IN_PROGRESS,
+                started_at=self._clock(),
+            )
+            session.add(sync_log)
+            await session.commit()
+        chat = ChatRef(tenant.id, tenant.chat_id, tenant.language, tenant.timezone)
+        message_id = await self._notifier.sync_started(chat, trigger)
+        if message_id is not None:
+            await self._update_log(sync_log.id, progress_message_id=message_id)
+
+        limiter = RateLimiter(
+            TokenType(tenant.token_type or TokenType.BASE),
+            state=tenant.limiter_state,
+            enabled=self._settings.wb_rate_limits,
+        )
+        client = WBClient(
+            self._http,
+            self._vault.decrypt(tenant.wb_key_encrypted),
+            limiter=limiter,
+            base_url=self._settings.wb_api_url,
+            max_wait=self._settings.wb_max_wait_seconds,
+            sleep=self._sleep,
+        )
+        progress = ProgressState()
+        parts = _Parts()
+        try:
+            for step, reader in (
+                (SyncStep.CARDS, self._read_cards),
+                (SyncStep.FBS_STOCK, self._read_fbs),
+                (SyncStep.REMAINS, self._read_remains),
+                (SyncStep.ORDERS, self._read_orders),
+            ):
+                progress.current = step
+                await self._notifier.sync_progress(chat, message_id, progress)
+                await reader(client, tenant, parts)
+                progress.done.append(step)
+            progress.current = SyncStep.REPORT
+            await self._notifier.sync_progress(chat, message_id, progress)
+            report = await self._build(tenant, parts)
+        except _NoCopy as exc:
+            failure = SyncFailure(FailureReason.RATE_LIMITED, str(exc.part), exc.retry_at)
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+        except WBAuthError as exc:
+            await self._mark_key_rejected(tenant.id, exc)
+            failure = SyncFailure(FailureReason.KEY_REJECTED, exc.detail or exc.title)
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+        except WBForbiddenError as exc:
+            failure = SyncFailure(FailureReason.TOKEN_TYPE_REFUSED, exc.detail or exc.title)
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+        except (WBUnavailableError, WBRateLimitedError) as exc:
+            failure = SyncFailure(FailureReason.WB_UNAVAILABLE, exc.title or str(exc.status or ""))
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+        except WBBadResponseError as exc:
+            failure = SyncFailure(FailureReason.WB_BAD_RESPONSE, exc.title)
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+        except WBError as exc:
+            failure = SyncFailure(FailureReason.WB_UNAVAILABLE, f"HTTP {exc.status}")
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+
+        duration = time.monotonic() - started
+        stale = [s for s in parts.statuses.values() if not s.refreshed]
+        status = SyncStatus.PARTIAL if stale else SyncStatus.COMPLETED
+        stale_until = min(
+            (s.next_refresh_at for s in stale if s.next_refresh_at is not None), default=None
+        )
+        await self._store(tenant, sync_log.id, report, status, duration, parts, limiter)
+
+        sheet_written: bool | None = None
+        sheet_error: str | None = None
+        if self.exporter is not None and tenant.spreadsheet_id:
+            sheet_written, sheet_error = await self.exporter(tenant, report)
+        summary = SyncSummary(
+            totals=report.totals,
+            low_stock=report.low_stock,
+            low_stock_threshold=report.low_stock_threshold,
+            window_days=report.window_days,
+            duration_seconds=duration,
+            parts=tuple(parts.statuses[p] for p in DataPart),
+            sheet_written=sheet_written,
+            sheet_error=sheet_error,
+        )
+        result = SyncResult(status, sync_log.id, summary, report=report, stale_until=stale_until)
+        if self.alerts is not None:
+            changes = await self.alerts(tenant, result)
+            summary = _with_alerts(summary, changes)
+            result = SyncResult(
+                status, sync_log.id, summary, report=report, stale_until=stale_until
+            )
+        await self._notifier.sync_finished(chat, message_id, summary, trigger)
+        log.info(
+            "sync of tenant %s %s in %.1f s: %d products, %d FBO, %d FBS, %d orders",
+            tenant.id,
+            status,
+            duration,
+            report.totals.products,
+            report.totals.fbo_units,
+            report.totals.fbs_units,
+            report.totals.orders,
+        )
+        return result
+
+    # -- the parts -----------------------------------------------------------------------
+
+    async def _part(self, tenant_id: int, part: DataPart) -> DataPartState | None:
+        async with self._sessions() as session:
+            return await session.get(DataPartState, (tenant_id, part.value))
+
+    async def _save_part(
+        self,
+        tenant_id: int,
+        part: DataPart,
+        *,
+        payload: bytes | None = None,
+        fetched_at: datetime | None = None,
+        state: dict[str, Any] | None = None,
+        keep_payload: bool = False,
+    ) -> None:
+        async with self._sessions() as session:
+            row = await session.get(DataPartState, (tenant_id, part.value))
+            if row is None:
+                row = DataPartState(tenant_id=tenant_id, part=part.value)
+                session.add(row)
+            if not keep_payload:
+                row.payload = payload
+                row.fetched_at = fetched_at
+            row.state = state
+            await session.commit()
+
+    def _reuse(
+        self, parts: _Parts, part: DataPart, stored: DataPartState | None, wait: RateLimitWait
+    ) -> bytes:
+        if stored is None or stored.payload is None:
+            raise _NoCopy(part, wait.retry_at)
+        parts.statuses[part] = PartStatus(part, stored.fetched_at, False, wait.retry_at)
+        return stored.payload
+
+    async def _read_cards(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
+        try:
+            parts.cards = await client.cards()
+        except RateLimitWait as wait:
+            stored = await self._part(tenant.id, DataPart.CARDS)
+            parts.cards = parts_codec.decode_cards(self._reuse(parts, DataPart.CARDS, stored, wait))
+            return
+        now = self._clock()
+        await self._save_part(
+            tenant.id, DataPart.CARDS, payload=parts_codec.encode_cards(parts.cards), fetched_at=now
+        )
+        parts.statuses[DataPart.CARDS] = PartStatus(DataPart.CARDS, now, True)
+
+    async def _read_fbs(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
+        # Every size of the catalogue, not only sizes with FBO stock.
+        chrt_ids = sorted({size.chrt_id for card in parts.cards for size in card.sizes})
+        try:
+            warehouses = await client.seller_warehouses()
+            stocks: list[FbsStock] = []
+            for warehouse in warehouses:
+                if chrt_ids:
+                    stocks.extend(await client.fbs_stocks(warehouse.id, chrt_ids))
+        except RateLimitWait as wait:
+            stored = await self._part(tenant.id, DataPart.FBS_STOCK)
+            payload = self._reuse(parts, DataPart.FBS_STOCK, stored, wait)
+            parts.warehouses, parts.fbs = parts_codec.decode_fbs(payload)
+            return
+        parts.warehouses, parts.fbs = warehouses, stocks
+        now = self._clock()
+        await self._save_part(
+            tenant.id,
+            DataPart.FBS_STOCK,
+            payload=parts_codec.encode_fbs(warehouses, stocks),
+            fetched_at=now,
+        )
+        parts.statuses[DataPart.FBS_STOCK] = PartStatus(DataPart.FBS_STOCK, now, True)
+
+    async def _read_remains(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
+        """Create (or continue) the remains report, poll it within limits, download it."""
+        stored = await self._part(tenant.id, DataPart.REMAINS)
+        state = dict(stored.state or {}) if stored else {}
+        task_id: str | None = state.get("task_id")
+        deadline = time.monotonic() + REMAINS_MAX_POLL_SECONDS
+        retry_at: datetime | None = None
+        try:
+            if task_id is None:
+                task_id = await client.create_remains_report()
+                state = {"task_id": task_id, "created_at": self._clock().isoformat()}
+                await self._save_part(tenant.id, DataPart.REMAINS, state=state, keep_payload=True)
+            while True:
+                status = await client.remains_status(task_id)
+                if status == "done":
+                    rows = await client.download_remains(task_id)
+                    now = self._clock()
+                    await self._save_part(
+                        tenant.id,
+                        DataPart.REMAINS,
+                        payload=parts_codec.encode_remains(rows),
+                        fetched_at=now,
+                        state=None,
+                    )
+                    parts.remains = rows
+                    parts.statuses[DataPart.REMAINS] = PartStatus(DataPart.REMAINS, now, True)
+                    return
+                if status in ("purged", "canceled"):
+                    log.warning("remains report of tenant %s ended %s", tenant.id, status)
+                    await self._save_part(
+                        tenant.id, DataPart.REMAINS, state=None, keep_payload=True
+                    )
+                    retry_at = client.limiter.next_allowed_at(Method.REMAINS_CREATE)
+                    break
+                if time.monotonic() > deadline:
+                    retry_at = client.limiter.next_allowed_at(Method.REMAINS_STATUS)
+                    break
+        except RateLimitWait as wait:
+            retry_at = wait.retry_at
+        # Finish with the last downloaded copy (or none yet); the pending task id is kept.
+        stored = await self._part(tenant.id, DataPart.REMAINS)
+        if stored is not None and stored.payload is not None:
+            parts.remains = parts_codec.decode_remains(stored.payload)
+        parts.statuses[DataPart.REMAINS] = PartStatus(
+            DataPart.REMAINS, stored.fetched_at if stored else None, False, retry_at
+        )
+
+    async def _read_orders(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
+        """Ask WB only for changes since the last lastChangeDate seen; keep orders by srid."""
+        now = self._clock()
+        window_start, _ = moscow_window(now, self._settings.orders_window_days)
+        stored = await self._part(tenant.id, DataPart.ORDERS)
+        state = dict(stored.state or {}) if stored else {}
+        cursor_text: str | None = state.get("cursor")
+        cursor = datetime.fromisoformat(cursor_text) if cursor_text else window_start
+        refreshed = False
+        retry_at: datetime | None = None
+        try:
+            while True:
+                page = await client.orders_page(cursor)
+                if page:
+                    async with self._sessions() as session:
+                        await snapshot_store.upsert_orders(session, tenant.id, page)
+                        newest = max(order.last_change_date for order in page)
+                        advanced = newest > cursor
+                        cursor = max(cursor, newest)
+                        await self._save_orders_cursor(session, tenant.id, stored, cursor)
+                        await session.commit()
+                # A short page is the last one: asking again would cost a call (a minute on a
+                # Personal key, three hours on a Base key) to learn nothing.
+                if not page or len(page) < self._settings.wb_orders_page_rows or not advanced:
+                    refreshed = True
+                    break
+        except RateLimitWait as wait:
+            retry_at = wait.retry_at
+        fetched_at = now if refreshed else (stored.fetched_at if stored else None)
+        async with self._sessions() as session:
+            row = await session.get(DataPartState, (tenant.id, DataPart.ORDERS.value))
+            if row is None:
+                row = DataPartState(tenant_id=tenant.id, part=DataPart.ORDERS.value)
+                session.add(row)
+            row.state = {"cursor": cursor.isoformat()}
+            row.fetched_at = fetched_at
+            # Orders placed before the window can never count again.
+            await snapshot_store.prune_orders(session, tenant.id, window_start - timedelta(days=1))
+            parts.orders = await snapshot_store.load_orders(session, tenant.id, window_start)
+            await session.commit()
+        parts.statuses[DataPart.ORDERS] = PartStatus(
+            DataPart.ORDERS, fetched_at, refreshed, retry_at
+        )
+
+    async def _save_orders_cursor(
+        self, session: AsyncSession, tenant_id: int, stored: DataPartState | None, cursor: datetime
+    ) -> None:
+        row = await session.get(DataPartState, (tenant_id, DataPart.ORDERS.value))
+        if row is None:
+            row = DataPartState(tenant_id=tenant_id, part=DataPart.ORDERS.value)
+            session.add(row)
+            row.fetched_at = stored.fetched_at if stored else None
+        row.state = {"cursor": cursor.isoformat()}
+
+    # -- building and storing -----------------------------------------------------------------
+
+    async def _build(self, tenant: Tenant, parts: _Parts) -> StockReport:
+        now = self._clock()
+        part_times = {part: status.fetched_at for part, status in parts.statuses.items()}
+        # Pure and CPU-bound: off the event loop, so other chats stay responsive.
+        return await asyncio.to_thread(
+            build_report,
+            cards=parts.cards,
+            remains=parts.remains,
+            seller_warehouses=parts.warehouses,
+            fbs_stocks=parts.fbs,
+            orders=parts.orders,
+            now_utc=now,
+            window_days=self._settings.orders_window_days,
+            low_stock_threshold=tenant.low_stock_threshold,
+            part_times=part_times,
+        )
+
+    async def _store(
+        self,
+        tenant: Tenant,
+        log_id: int,
+        report: StockReport,
+        status: SyncStatus,
+        duration: float,
+        parts: _Parts,
+        limiter: RateLimiter,
+    ) -> None:
+        """Snapshot, daily totals, the log and the key's last use: one transaction."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await snapshot_store.save_report(
+                session, tenant.id, report, _local_day(now, tenant.timezone)
+            )
+            sync_log = await session.get(SyncLog, log_id)
+            assert sync_log is not None
+            sync_log.status = status
+            sync_log.finished_at = now
+            sync_log.duration_ms = int(duration * 1000)
+            sync_log.products = report.totals.products
+            sync_log.fbo_units = report.totals.fbo_units
+            sync_log.fbs_units = report.totals.fbs_units
+            sync_log.orders = report.totals.orders
+            sync_log.details = {"parts": _parts_json(parts.statuses.values())}
+            row = await session.get(Tenant, tenant.id)
+            assert row is not None
+            row.key_last_used_at = now
+            row.limiter_state = limiter.to_state()
+
+    async def _fail(
+        self,
+        tenant: Tenant,
+        chat: ChatRef,
+        log_id: int,
+        message_id: int | None,
+        trigger: Trigger,
+        failure: SyncFailure,
+        limiter: RateLimiter,
+        started: float,
+    ) -> SyncResult:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            sync_log = await session.get(SyncLog, log_id)
+            assert sync_log is not None
+            sync_log.status = SyncStatus.FAILED
+            sync_log.finished_at = now
+            sync_log.duration_ms = int((time.monotonic() - started) * 1000)
+            sync_log.error = f"{failure.reason}: {failure.detail}"[:500]
+            row = await session.get(Tenant, tenant.id)
+            if row is not None:
+                row.limiter_state = limiter.to_state()
+        log.warning("sync of tenant %s failed: %s", tenant.id, failure.reason)
+        await self._notifier.sync_failed(chat, message_id, failure, trigger)
+        return SyncResult(SyncStatus.FAILED, log_id, failure=failure)
+
+    async def _mark_key_rejected(self, tenant_id: int, exc: WBAuthError) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(Tenant, tenant_id)
+            if row is not None:
+                row.key_invalid_reason = (exc.detail or exc.title or "401")[:255]
+
+    async def _update_log(self, log_id: int, **values: Any) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(SyncLog, log_id)
+            if row is not None:
+                for name, value in values.items():
+                    setattr(row, name, value)
+
+
+def _with_alerts(summary: SyncSummary, changes: AlertChanges | None) -> SyncSummary:
+    if changes is None:
+        return summary
+    return SyncSummary(
+        totals=summary.totals,
+        low_stock=summary.low_stock,
+        low_stock_threshold=summary.low_stock_threshold,
+        window_days=summary.window_days,
+        duration_seconds=summary.duration_seconds,
+        parts=summary.parts,
+        sheet_written=summary.sheet_written,
+        sheet_error=summary.sheet_error,
+        alerts=changes,
+    )
+
+
+def _local_day(now: datetime, tz: str) -> date:
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def _parts_json(statuses: Any) -> dict[str, Any]:
+    return {
+        str(s.part): {
+            "fetched_at": s.fetched_at.isoformat() if s.fetched_at else None,
+            "refreshed": s.refreshed,
+            "next_refresh_at": s.next_refresh_at.isoformat() if s.next_refresh_at else None,
+        }
+        for s in statuses
+    }
+
+
+async def recent_logs(session: AsyncSession, tenant_id: int, limit: int = 5) -> list[SyncLog]:
+    result = await session.execute(
+        select(SyncLog)
+        .where(SyncLog.tenant_id == tenant_id)
+        .order_by(SyncLog.started_at.desc(), SyncLog.id.desc())
+        .limit(limit)
+    )
+    return list(result.scalars())

@@ -1,0 +1,450 @@
+"""The WB seller API client: hosts, auth, limits, retries, problem+json errors."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+import aiohttp
+import orjson
+
+from core.wb.errors import (
+    RateLimitWait,
+    WBBadResponseError,
+    WBRateLimitedError,
+    WBUnavailableError,
+    error_for_status,
+)
+from core.wb.limits import Method, RateLimiter, limit_for
+from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
+
+logger = logging.getLogger(__name__)
+
+MOSCOW = timezone(timedelta(hours=3), "MSK")  # no DST in Moscow since 2014
+CARDS_PAGE = 100
+FBS_CHUNK = 1000
+_NO_DATE = "0001-01-01"
+
+
+class Host(StrEnum):
+    """WB API hosts, one per key category (common works with any)."""
+
+    CONTENT = "content-api.wildberries.ru"
+    ANALYTICS = "seller-analytics-api.wildberries.ru"
+    MARKETPLACE = "marketplace-api.wildberries.ru"
+    STATISTICS = "statistics-api.wildberries.ru"
+    COMMON = "common-api.wildberries.ru"
+
+
+def to_moscow_naive(moment: datetime) -> datetime:
+    """Moscow local time without tzinfo, as WB's statistics API speaks; naive means Moscow."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(MOSCOW).replace(tzinfo=None)
+
+
+def parse_wb_datetime(value: Any) -> datetime | None:
+    """A statistics date ("2022-03-04T18:08:31", Moscow) as naive Moscow time; WB's zero → None."""
+    if not isinstance(value, str) or not value or value.startswith(_NO_DATE):
+        return None
+    return to_moscow_naive(datetime.fromisoformat(value))
+
+
+def format_date_from(moment: datetime) -> str:
+    """`dateFrom` for statistics: Moscow time, no offset, full precision."""
+    return to_moscow_naive(moment).isoformat(timespec="auto")
+
+
+class WBClient:
+    """Calls WB for one seller key; every call passes the seller's rate limiter first."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token: str,
+        *,
+        limiter: RateLimiter,
+        base_url: str | None = None,
+        max_wait: float = 65.0,
+        request_timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._session = session
+        self._token = token.strip()
+        self.limiter = limiter
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self.max_wait = max_wait
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+        self.calls: collections.Counter[Method] = collections.Counter()
+
+    def _url(self, host: Host, path: str) -> str:
+        return f"{self._base_url or 'https://' + host.value}{path}"
+
+    def _headers(self, host: Host) -> dict[str, str]:
+        headers = {"Authorization": self._token, "Accept": "application/json"}
+        if self._base_url:
+            headers["Host"] = host.value
+        return headers
+
+    async def _wait_for_limiter(self, method: Method, bucket_host: str) -> None:
+        wait = self.limiter.wait_time(method, host=bucket_host)
+        if wait > self.max_wait:
+            raise RateLimitWait(
+                method.value, wait, self.limiter.next_allowed_at(method, host=bucket_host)
+            )
+        if wait > 0:
+            await self._sleep(wait)
+        self.limiter.take(method, host=bucket_host)
+
+    async def _request(
+        self,
+        method: Method,
+        host: Host,
+        http_method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> tuple[int, bytes]:
+        """Send one logical call, waiting out limits and retrying transient failures."""
+        bucket_host = host.value if method is Method.PING else ""
+        what = f"{method.value} {http_method} {host.value}{path}"
+        data = orjson.dumps(body) if body is not None else None
+        headers = self._headers(host)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        failures = 0
+        throttled = 0
+        while True:
+            await self._wait_for_limiter(method, bucket_host)
+            self.calls[method] += 1
+            started = time.monotonic()
+            try:
+                async with self._session.request(
+                    http_method,
+                    self._url(host, path),
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=self._timeout,
+                ) as response:
+                    status = response.status
+                    payload = await response.read()
+                    retry_header = response.headers.get("X-Ratelimit-Retry")
+                    remaining_header = response.headers.get("X-Ratelimit-Remaining")
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                failures += 1
+                logger.warning(
+                    "wb %s failed: %s (%.3f s)",
+                    what,
+                    type(exc).__name__,
+                    time.monotonic() - started,
+                )
+                if failures > self.retries:
+                    raise WBUnavailableError(
+                        f"{what}: {type(exc).__name__} after {failures} attempts"
+                    ) from None
+                await self._sleep(self.backoff * 2 ** (failures - 1))
+                continue
+            logger.info("wb %s -> %s (%.3f s)", what, status, time.monotonic() - started)
+
+            if status == 429:
+                retry_after = _seconds(retry_header)
+                if retry_after is None:
+                    retry_after = limit_for(method, self.limiter.token_type).period_seconds
+                self.limiter.penalize(method, retry_after, host=bucket_host)
+                throttled += 1
+                if retry_after > self.max_wait:
+                    raise RateLimitWait(
+                        method.value,
+                        retry_after,
+                        self.limiter.next_allowed_at(method, host=bucket_host),
+                    )
+                if throttled > self.retries:
+                    error = error_for_status(status, payload, what=what, token=self._token)
+                    raise WBRateLimitedError(
+                        str(error),
+                        retry_after=retry_after,
+                        status=status,
+                        title=error.title,
+                        detail=error.detail,
+                        request_id=error.request_id,
+                    )
+                await self._sleep(retry_after)
+                continue
+
+            if host is Host.MARKETPLACE and 400 <= status < 500:
+                self.limiter.take(method, cost=9, host=bucket_host)  # a 4xx costs 10 here
+            remaining = _seconds(remaining_header)
+            if remaining is not None:
+                self.limiter.observe_remaining(method, int(remaining), host=bucket_host)
+            if 200 <= status < 300:
+                return status, payload
+            error = error_for_status(status, payload, what=what, token=self._token)
+            if status >= 500:
+                failures += 1
+                if failures <= self.retries:
+                    await self._sleep(self.backoff * 2 ** (failures - 1))
+                    continue
+            raise error
+
+    async def _json(
+        self,
+        method: Method,
+        host: Host,
+        http_method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Any:
+        _, payload = await self._request(method, host, http_method, path, params=params, body=body)
+        return self._decode(method, payload)
+
+    @staticmethod
+    def _decode(method: Method, payload: bytes) -> Any:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise WBBadResponseError(f"{method.value}: response is not valid JSON") from None
+
+    async def ping(self, host: Host) -> None:
+        """Check that `host` answers and accepts the key (3 calls / 30 s per host)."""
+        data = await self._json(Method.PING, host, "GET", "/ping")
+        if not isinstance(data, dict) or data.get("Status") != "OK":
+            raise WBBadResponseError(f"ping {host.value}: unexpected answer")
+
+    async def seller_info(self) -> dict[str, Any]:
+        """The seller's name, sid, tin and trade mark."""
+        data = await self._json(Method.SELLER_INFO, Host.COMMON, "GET", "/api/v1/seller-info")
+        if not isinstance(data, dict):
+            raise WBBadResponseError("seller_info: expected a JSON object")
+        return data
+
+    async def cards(self) -> list[Card]:
+        """Every product card of the seller, paged by the updatedAt + nmID cursor."""
+        result: list[Card] = []
+        cursor: dict[str, Any] = {"limit": CARDS_PAGE}
+        while True:
+            body = {
+                "settings": {
+                    "sort": {"ascending": True},
+                    "cursor": cursor,
+                    "filter": {"withPhoto": -1},
+                }
+            }
+            data = await self._json(
+                Method.CARDS_LIST, Host.CONTENT, "POST", "/content/v2/get/cards/list", body=body
+            )
+            try:
+                page = data["cards"]
+                answer = data["cursor"]
+                result.extend(_card(raw) for raw in page)
+                if int(answer["total"]) < CARDS_PAGE or not page:
+                    return result
+                cursor = {
+                    "limit": CARDS_PAGE,
+                    "updatedAt": answer["updatedAt"],
+                    "nmID": answer["nmID"],
+                }
+            except (KeyError, TypeError, ValueError) as exc:
+                raise WBBadResponseError(f"cards_list: unexpected shape ({exc!r})") from None
+
+    async def seller_warehouses(self) -> list[SellerWarehouse]:
+        """The seller's own (FBS) warehouses, without those being deleted."""
+        data = await self._json(Method.WAREHOUSES, Host.MARKETPLACE, "GET", "/api/v3/warehouses")
+        try:
+            return [
+                SellerWarehouse(
+                    id=int(raw["id"]),
+                    name=str(raw["name"]),
+                    office_id=int(raw.get("officeId") or 0),
+                    delivery_type=int(raw.get("deliveryType") or 0),
+                )
+                for raw in data
+                if not raw.get("isDeleting")
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WBBadResponseError(f"warehouses: unexpected shape ({exc!r})") from None
+
+    async def fbs_stocks(self, warehouse_id: int, chrt_ids: Sequence[int]) -> list[FbsStock]:
+        """Stock of the given sizes at one seller warehouse, asked in chunks of 1000."""
+        result: list[FbsStock] = []
+        path = f"/api/v3/stocks/{int(warehouse_id)}"
+        for start in range(0, len(chrt_ids), FBS_CHUNK):
+            chunk = [int(c) for c in chrt_ids[start : start + FBS_CHUNK]]
+            data = await self._json(
+                Method.FBS_STOCKS, Host.MARKETPLACE, "POST", path, body={"chrtIds": chunk}
+            )
+            try:
+                result.extend(
+                    FbsStock(
+                        warehouse_id=int(warehouse_id),
+                        chrt_id=int(raw["chrtId"]),
+                        amount=int(raw["amount"]),
+                    )
+                    for raw in data["stocks"]
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise WBBadResponseError(f"fbs_stocks: unexpected shape ({exc!r})") from None
+        return result
+
+    async def create_remains_report(self) -> str:
+        """Start a warehouse-remains report grouped down to size; returns its task id."""
+        params = {
+            "groupByNm": "true",
+            "groupBySa": "true",
+            "groupByBarcode": "true",
+            "groupBySize": "true",
+        }
+        data = await self._json(
+            Method.REMAINS_CREATE,
+            Host.ANALYTICS,
+            "GET",
+            "/api/v1/warehouse_remains",
+            params=params,
+        )
+        try:
+            return str(data["data"]["taskId"])
+        except (KeyError, TypeError) as exc:
+            raise WBBadResponseError(f"remains_create: unexpected shape ({exc!r})") from None
+
+    async def remains_status(self, task_id: str) -> str:
+        """The report's status: new, processing, done, purged or canceled."""
+        data = await self._json(
+            Method.REMAINS_STATUS,
+            Host.ANALYTICS,
+            "GET",
+            f"/api/v1/warehouse_remains/tasks/{task_id}/status",
+        )
+        try:
+            return str(data["data"]["status"])
+        except (KeyError, TypeError) as exc:
+            raise WBBadResponseError(f"remains_status: unexpected shape ({exc!r})") from None
+
+    async def download_remains(self, task_id: str) -> list[RemainsRow]:
+        """The finished report's rows, service rows kept; 204 or empty means no data."""
+        status, payload = await self._request(
+            Method.REMAINS_DOWNLOAD,
+            Host.ANALYTICS,
+            "GET",
+            f"/api/v1/warehouse_remains/tasks/{task_id}/download",
+        )
+        if status == 204 or not payload.strip():
+            return []
+        data = self._decode(Method.REMAINS_DOWNLOAD, payload)
+        try:
+            return [_remains_row(raw) for raw in data]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WBBadResponseError(f"remains_download: unexpected shape ({exc!r})") from None
+
+    async def orders_page(self, date_from: datetime) -> list[Order]:
+        """One page of orders whose lastChangeDate >= date_from (naive means Moscow time)."""
+        data = await self._json(
+            Method.ORDERS,
+            Host.STATISTICS,
+            "GET",
+            "/api/v1/supplier/orders",
+            params={"dateFrom": format_date_from(date_from), "flag": "0"},
+        )
+        if not isinstance(data, list):
+            raise WBBadResponseError("orders: expected a JSON array")
+        try:
+            return [_order(raw) for raw in data]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WBBadResponseError(f"orders: unexpected shape ({exc!r})") from None
+
+    async def orders_since(
+        self, date_from: datetime, *, short_page: int | None = None
+    ) -> AsyncIterator[list[Order]]:
+        """Pages of orders changed since `date_from`; rows at a page boundary may repeat.
+
+        Stops on [] or when a page's last lastChangeDate does not move past the cursor.
+        With `short_page`, a page of fewer rows is taken as the last one (saves a call).
+        """
+        cursor = to_moscow_naive(date_from)
+        while True:
+            page = await self.orders_page(cursor)
+            if not page:
+                return
+            yield page
+            last = page[-1].last_change_date
+            if last <= cursor or (short_page is not None and len(page) < short_page):
+                return
+            cursor = last
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _card(raw: Mapping[str, Any]) -> Card:
+    return Card(
+        nm_id=int(raw["nmID"]),
+        imt_id=int(raw.get("imtID") or 0),
+        vendor_code=str(raw.get("vendorCode", "")),
+        brand=str(raw.get("brand", "")),
+        title=str(raw.get("title", "")),
+        subject=str(raw.get("subjectName", "")),
+        sizes=tuple(
+            CardSize(
+                chrt_id=int(size["chrtID"]),
+                tech_size=str(size.get("techSize", "")),
+                wb_size=str(size.get("wbSize", "")),
+                barcodes=tuple(str(sku) for sku in size.get("skus") or ()),
+            )
+            for size in raw.get("sizes") or ()
+        ),
+    )
+
+
+def _remains_row(raw: Mapping[str, Any]) -> RemainsRow:
+    return RemainsRow(
+        nm_id=int(raw["nmId"]),
+        vendor_code=str(raw.get("vendorCode", "")),
+        barcode=str(raw.get("barcode", "")),
+        tech_size=str(raw.get("techSize", "")),
+        brand=str(raw.get("brand", "")),
+        subject=str(raw.get("subjectName", "")),
+        warehouses=tuple(
+            (str(w["warehouseName"]), int(w["quantity"])) for w in raw.get("warehouses") or ()
+        ),
+    )
+
+
+def _order(raw: Mapping[str, Any]) -> Order:
+    date = parse_wb_datetime(raw["date"])
+    last_change = parse_wb_datetime(raw["lastChangeDate"])
+    if date is None or last_change is None:
+        raise ValueError("order without date or lastChangeDate")
+    return Order(
+        srid=str(raw["srid"]),
+        date=date,
+        last_change_date=last_change,
+        nm_id=int(raw["nmId"]),
+        barcode=str(raw.get("barcode", "")),
+        tech_size=str(raw.get("techSize", "")),
+        supplier_article=str(raw.get("supplierArticle", "")),
+        warehouse_name=str(raw.get("warehouseName", "")),
+        warehouse_type=str(raw.get("warehouseType", "")),
+        is_cancel=bool(raw.get("isCancel", False)),
+        cancel_date=parse_wb_datetime(raw.get("cancelDate")),
+        g_number=str(raw.get("gNumber", "")),
+        finished_price=float(raw.get("finishedPrice") or 0.0),
+    )

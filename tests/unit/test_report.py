@@ -1,0 +1,566 @@
+"""The stock report on a hand-computed example, plus properties on random inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.report import (
+    IN_TRANSIT_RETURNS,
+    IN_TRANSIT_TO_BUYERS,
+    TOTAL_ON_WAREHOUSES,
+    build_report,
+    days_of_cover,
+    dedupe_orders,
+    moscow_window,
+    order_warehouse_kind,
+)
+from core.stock_report import (
+    DataPart,
+    LowStockItem,
+    ProductSummary,
+    ReportTotals,
+    StockReport,
+    StockRow,
+    WarehouseFigures,
+    WarehouseKind,
+)
+from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
+
+WB = WarehouseKind.WB
+SELLER = WarehouseKind.SELLER
+WB_TYPE = "Склад WB"
+SELLER_TYPE = "Склад продавца"
+
+# 12:00 UTC+3 in Moscow: the window is [2026-03-03 12:00, 2026-03-10 12:00) Moscow time.
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+WINDOW_START = datetime(2026, 3, 3, 12, 0)
+WINDOW_END = datetime(2026, 3, 10, 12, 0)
+MY_WAREHOUSE = SellerWarehouse(id=501, name="Мой склад", office_id=1, delivery_type=1)
+
+
+def card(nm_id: int, vendor_code: str, *sizes: tuple[int, str, str]) -> Card:
+    return Card(
+        nm_id=nm_id,
+        imt_id=nm_id * 10,
+        vendor_code=vendor_code,
+        brand="Brand",
+        title=f"Title {vendor_code}",
+        subject="Одежда",
+        sizes=tuple(
+            CardSize(chrt_id=chrt, tech_size=tech, wb_size=tech, barcodes=(barcode,))
+            for chrt, tech, barcode in sizes
+        ),
+    )
+
+
+def remains(
+    nm_id: int, vendor_code: str, barcode: str, tech_size: str, *warehouses: tuple[str, int]
+) -> RemainsRow:
+    return RemainsRow(
+        nm_id=nm_id,
+        vendor_code=vendor_code,
+        barcode=barcode,
+        tech_size=tech_size,
+        brand="Remains brand",
+        subject="Remains subject",
+        warehouses=warehouses,
+    )
+
+
+def order(
+    srid: str,
+    date: datetime,
+    nm_id: int,
+    barcode: str,
+    tech_size: str,
+    warehouse: str,
+    *,
+    warehouse_type: str = WB_TYPE,
+    is_cancel: bool = False,
+    changed: datetime | None = None,
+    article: str = "",
+) -> Order:
+    return Order(
+        srid=srid,
+        date=date,
+        last_change_date=changed or date,
+        nm_id=nm_id,
+        barcode=barcode,
+        tech_size=tech_size,
+        supplier_article=article,
+        warehouse_name=warehouse,
+        warehouse_type=warehouse_type,
+        is_cancel=is_cancel,
+        cancel_date=changed if is_cancel else None,
+    )
+
+
+def day(d: int, hour: int = 10) -> datetime:
+    return datetime(2026, 3, d, hour, 0)
+
+
+CARDS = [
+    card(1001, "A-shirt", (11, "S", "2001"), (12, "M", "2002"), (13, "L", "2003")),
+    card(1002, "B-cap", (21, "0", "3001")),
+    card(1003, "C-sock", (31, "0", "4001")),
+    card(1004, "D-bag", (41, "0", "5001")),
+    card(1005, "E-belt", (51, "0", "6001")),
+    card(1006, "F-hat", (61, "0", "7001")),
+]
+REMAINS = [
+    remains(
+        1001,
+        "A-shirt",
+        "2001",
+        "S",
+        ("Подольск 3", 10),
+        ("Подольск 4", 4),
+        (IN_TRANSIT_TO_BUYERS, 3),
+        (IN_TRANSIT_RETURNS, 1),
+        (TOTAL_ON_WAREHOUSES, 14),
+    ),
+    remains(
+        1001, "A-shirt", "2002", "M", ("Подольск 3", 2), ("Коледино", 0), (TOTAL_ON_WAREHOUSES, 2)
+    ),
+    remains(1002, "B-cap", "3001", "0", ("Коледино", 1), (TOTAL_ON_WAREHOUSES, 1)),
+    remains(1003, "C-sock", "4001", "0", ("Коледино", 5), (TOTAL_ON_WAREHOUSES, 5)),
+    # A product no card describes any more: it still counts.
+    RemainsRow(
+        nm_id=2001,
+        vendor_code="Z-old",
+        barcode="9001",
+        tech_size="0",
+        brand="Old",
+        subject="Сумки",
+        warehouses=(("Казань", 2), (TOTAL_ON_WAREHOUSES, 2)),
+    ),
+]
+# Size L of A-shirt has FBS stock only; zero amounts give no row.
+FBS = [FbsStock(501, 13, 6), FbsStock(501, 12, 0), FbsStock(501, 21, 0)]
+ORDERS = [
+    order("a1", day(5), 1001, "2001", "S", "Подольск 3"),
+    order("a2", day(6), 1001, "2001", "S", "Подольск 3"),
+    order("a3", day(7), 1001, "2001", "S", "Подольск 3", is_cancel=True, changed=day(8)),
+    order("a4", WINDOW_START, 1001, "2001", "S", "Подольск 4"),  # on the start: counts
+    order("a5", WINDOW_END, 1001, "2001", "S", "Подольск 4"),  # on the end: does not count
+    # Placed before the window, cancelled inside it: not counted.
+    order(
+        "a6", datetime(2026, 2, 20), 1001, "2001", "S", "Подольск 3", is_cancel=True, changed=day(8)
+    ),
+    # The same srid twice, the later change (a cancellation) wins; listed out of order.
+    order("a7", day(8), 1001, "2002", "M", "Электросталь", is_cancel=True, changed=day(9)),
+    order("a7", day(8), 1001, "2002", "M", "Электросталь"),
+    order("a8", day(9), 1001, "2002", "M", "Электросталь"),
+    order("a9", day(9), 1001, "2003", "L", "Мой склад", warehouse_type=SELLER_TYPE),
+    order("b1", day(4), 1002, "3001", "0", "Коледино"),
+    order("b2", day(5), 1002, "3001", "0", "Коледино"),
+    order("b3", day(6), 1002, "3001", "0", "Коледино"),
+    order("e1", day(9), 1005, "6001", "0", "Коледино"),
+    order("f1", day(8), 1006, "7001", "0", "Казань"),
+    order("f2", day(9), 1006, "7001", "0", "Казань"),
+]
+
+
+@pytest.fixture(scope="module")
+def report() -> StockReport:
+    return build_report(
+        cards=CARDS,
+        remains=REMAINS,
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=FBS,
+        orders=ORDERS,
+        now_utc=NOW,
+        part_times={DataPart.ORDERS: NOW - timedelta(hours=2)},
+    )
+
+
+def product(report: StockReport, nm_id: int) -> ProductSummary:
+    return next(p for p in report.products if p.nm_id == nm_id)
+
+
+def rows_of(report: StockReport, nm_id: int) -> list[StockRow]:
+    return [row for row in report.rows if row.nm_id == nm_id]
+
+
+def test_window_is_moscow_time_and_report_is_stamped(report: StockReport) -> None:
+    assert (report.window_start, report.window_end) == (WINDOW_START, WINDOW_END)
+    assert report.generated_at == NOW
+    assert report.window_days == 7
+    assert report.part_times == {DataPart.ORDERS: NOW - timedelta(hours=2)}
+
+
+def test_rows_of_a_product_with_fbo_fbs_and_order_only_warehouses(report: StockReport) -> None:
+    # S Подольск 3: stock 10, orders a1 a2 a3 = 3, cancelled a3 = 1, net 2 -> 10 * 7 / 2 = 35.0
+    # S Подольск 4: stock 4, order a4 = 1 (a5 is on the window end) -> 4 * 7 / 1 = 28.0
+    # M Подольск 3: stock 2, no orders -> None; M Коледино has quantity 0 -> no row
+    # M Электросталь: no stock, a7 (cancelled version) + a8 = 2, cancelled 1 -> 0 * 7 / 1 = 0.0
+    # L Мой склад: FBS 6, order a9 = 1 -> 6 * 7 / 1 = 42.0
+    assert rows_of(report, 1001) == [
+        StockRow(1001, 11, "2001", "S", "Подольск 3", WB, 10, 3, 1, 35.0),
+        StockRow(1001, 11, "2001", "S", "Подольск 4", WB, 4, 1, 0, 28.0),
+        StockRow(1001, 12, "2002", "M", "Подольск 3", WB, 2, 0, 0, None),
+        StockRow(1001, 12, "2002", "M", "Электросталь", WB, 0, 2, 1, 0.0),
+        StockRow(1001, 13, "2003", "L", "Мой склад", SELLER, 6, 1, 0, 42.0),
+    ]
+
+
+def test_fbs_stock_kept_for_sizes_without_fbo_stock(report: StockReport) -> None:
+    size_l = [row for row in report.rows if row.chrt_id == 13]
+    assert [(row.warehouse, row.kind, row.stock) for row in size_l] == [("Мой склад", SELLER, 6)]
+    assert product(report, 1001).fbs_units == 6
+
+
+def test_warehouse_with_orders_and_no_stock_is_visible(report: StockReport) -> None:
+    assert [
+        (r.nm_id, r.size, r.stock, r.orders) for r in report.rows if r.warehouse == "Электросталь"
+    ] == [(1001, "M", 0, 2)]
+
+
+def test_product_summary_adds_sizes_and_warehouses(report: StockReport) -> None:
+    # fbo 10 + 4 + 2 = 16, fbs 6; orders 3 + 1 + 2 + 1 = 7, cancelled 2, net 5
+    # -> (16 + 6) * 7 / 5 = 30.8
+    # Подольск 3: stock 12, orders 3, cancelled 1 -> 12 * 7 / 2 = 42.0
+    assert product(report, 1001) == ProductSummary(
+        nm_id=1001,
+        vendor_code="A-shirt",
+        brand="Brand",
+        subject="Одежда",
+        title="Title A-shirt",
+        sizes=3,
+        fbo_units=16,
+        fbs_units=6,
+        in_transit_to_buyers=3,
+        in_transit_returns=1,
+        orders=7,
+        cancelled=2,
+        days_of_cover=30.8,  # 154 / 5, exact in float like the literal
+        warehouses=(
+            WarehouseFigures("Подольск 3", WB, 12, 3, 1, 42.0),
+            WarehouseFigures("Подольск 4", WB, 4, 1, 0, 28.0),
+            WarehouseFigures("Электросталь", WB, 0, 2, 1, 0.0),
+            WarehouseFigures("Мой склад", SELLER, 6, 1, 0, 42.0),
+        ),
+    )
+
+
+def test_cancelled_orders_counted_as_orders_but_not_as_demand(report: StockReport) -> None:
+    podolsk_3 = product(report, 1001).warehouses[0]
+    # 3 orders, 1 cancelled: demand 2 per 7 days, not 3 -> 12 * 7 / 2 = 42.0 (not 28.0)
+    assert (podolsk_3.orders, podolsk_3.cancelled, podolsk_3.days_of_cover) == (3, 1, 42.0)
+
+
+def test_order_placed_before_window_but_changed_inside_is_not_counted(report: StockReport) -> None:
+    # a6 would have made 4 orders and 2 cancellations at S Подольск 3.
+    s_podolsk_3 = rows_of(report, 1001)[0]
+    assert (s_podolsk_3.orders, s_podolsk_3.cancelled) == (3, 1)
+
+
+def test_duplicate_srid_rows_count_once_and_the_later_change_wins(report: StockReport) -> None:
+    elektrostal = rows_of(report, 1001)[3]
+    # a7 once (cancelled, its later state) + a8 = 2 orders, 1 cancelled
+    assert (elektrostal.orders, elektrostal.cancelled) == (2, 1)
+
+
+def test_window_start_is_included_and_window_end_excluded(report: StockReport) -> None:
+    s_podolsk_4 = rows_of(report, 1001)[1]
+    assert s_podolsk_4.orders == 1  # a4 at the start; a5 at the end is left out
+
+
+def test_service_rows_are_in_transit_figures_and_never_warehouses(report: StockReport) -> None:
+    service = {IN_TRANSIT_TO_BUYERS, IN_TRANSIT_RETURNS, TOTAL_ON_WAREHOUSES}
+    assert not [row for row in report.rows if row.warehouse in service]
+    assert not [w for p in report.products for w in p.warehouses if w.warehouse in service]
+    shirt = product(report, 1001)
+    assert (shirt.in_transit_to_buyers, shirt.in_transit_returns) == (3, 1)
+
+
+def test_warehouses_with_similar_names_stay_separate(report: StockReport) -> None:
+    names = [w.warehouse for w in product(report, 1001).warehouses]
+    assert "Подольск 3" in names
+    assert "Подольск 4" in names
+
+
+def test_product_without_sales_has_no_cover_and_is_never_low(report: StockReport) -> None:
+    sock = product(report, 1003)
+    assert (sock.fbo_units, sock.orders, sock.days_of_cover) == (5, 0, None)
+    assert 1003 not in [item.nm_id for item in report.low_stock]
+
+
+def test_card_without_stock_or_orders_still_appears(report: StockReport) -> None:
+    bag = product(report, 1004)
+    assert (bag.sizes, bag.total_units, bag.orders, bag.days_of_cover, bag.warehouses) == (
+        1,
+        0,
+        0,
+        None,
+        (),
+    )
+    assert rows_of(report, 1004) == []
+
+
+def test_remains_row_of_product_missing_from_cards_still_counts(report: StockReport) -> None:
+    assert product(report, 2001) == ProductSummary(
+        nm_id=2001,
+        vendor_code="Z-old",
+        brand="Old",
+        subject="Сумки",
+        title="",
+        sizes=1,
+        fbo_units=2,
+        fbs_units=0,
+        in_transit_to_buyers=0,
+        in_transit_returns=0,
+        orders=0,
+        cancelled=0,
+        days_of_cover=None,
+        warehouses=(WarehouseFigures("Казань", WB, 2, 0, 0, None),),
+    )
+    assert rows_of(report, 2001) == [StockRow(2001, None, "9001", "0", "Казань", WB, 2, 0, 0, None)]
+
+
+def test_low_stock_sorted_by_days_of_cover_then_vendor_code(report: StockReport) -> None:
+    # E-belt: stock 0, 1 order -> 0.0; F-hat: stock 0, 2 orders -> 0.0;
+    # B-cap: stock 1, 3 orders -> 1 * 7 / 3 = 2.333...; A-shirt 30.8 is above the threshold 7.
+    assert report.low_stock == (
+        LowStockItem(1005, "E-belt", 0, 1, 0.0),
+        LowStockItem(1006, "F-hat", 0, 2, 0.0),
+        LowStockItem(1002, "B-cap", 1, 3, 7 / 3),
+    )
+
+
+def test_products_sorted_by_vendor_code(report: StockReport) -> None:
+    assert [p.vendor_code for p in report.products] == [
+        "A-shirt",
+        "B-cap",
+        "C-sock",
+        "D-bag",
+        "E-belt",
+        "F-hat",
+        "Z-old",
+    ]
+
+
+def test_totals_of_the_example(report: StockReport) -> None:
+    # sizes 3 + 1 + 1 + 1 + 1 + 1 + 1 (Z-old) = 9; fbo 16 + 1 + 5 + 2 = 24; fbs 6;
+    # orders 7 (A) + 3 (B) + 1 (E) + 2 (F) = 13; cancelled 2
+    assert report.totals == ReportTotals(
+        products=7,
+        sizes=9,
+        fbo_units=24,
+        fbs_units=6,
+        in_transit_to_buyers=3,
+        in_transit_returns=1,
+        orders=13,
+        cancelled=2,
+    )
+    assert len(report.rows) == 10
+
+
+def _build(
+    *,
+    cards: list[Card] | None = None,
+    remains: list[RemainsRow] | None = None,
+    fbs: list[FbsStock] | None = None,
+    orders: list[Order] | None = None,
+) -> StockReport:
+    return build_report(
+        cards=cards or [],
+        remains=remains or [],
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=fbs or [],
+        orders=orders or [],
+        now_utc=NOW,
+    )
+
+
+def test_remains_row_with_unknown_barcode_maps_to_card_size_by_tech_size() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"))],
+        remains=[remains(1, "X", "old-barcode", "S", ("Коледино", 3))],
+    )
+    assert [(r.chrt_id, r.barcode, r.size, r.stock) for r in built.rows] == [(11, "111", "S", 3)]
+    assert built.totals.sizes == 1
+
+
+def test_order_of_a_size_missing_from_cards_keeps_its_own_size() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"))],
+        orders=[order("o1", day(9), 1, "999", "XXL", "Коледино")],
+    )
+    assert [(r.chrt_id, r.barcode, r.size, r.orders) for r in built.rows] == [
+        (None, "999", "XXL", 1)
+    ]
+    assert built.totals.sizes == 2  # the card's S and the ordered XXL
+
+
+def test_order_at_a_seller_warehouse_name_is_seller_whatever_its_type() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"))],
+        fbs=[FbsStock(501, 11, 4)],
+        orders=[order("o1", day(9), 1, "111", "S", "Мой склад", warehouse_type=WB_TYPE)],
+    )
+    assert [(r.warehouse, r.kind, r.stock, r.orders) for r in built.rows] == [
+        ("Мой склад", SELLER, 4, 1)
+    ]
+
+
+def test_same_name_at_wb_and_seller_stays_two_rows_wb_first() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"))],
+        remains=[remains(1, "X", "111", "S", ("Мой склад", 1))],
+        fbs=[FbsStock(501, 11, 2)],
+    )
+    assert [(r.kind, r.stock) for r in built.rows] == [(WB, 1), (SELLER, 2)]
+    assert (built.totals.fbo_units, built.totals.fbs_units) == (1, 2)
+
+
+def test_fbs_stock_of_unknown_seller_warehouse_is_kept_under_its_id() -> None:
+    built = _build(cards=[card(1, "X", (11, "S", "111"))], fbs=[FbsStock(777, 11, 3)])
+    assert [(r.warehouse, r.kind, r.stock) for r in built.rows] == [("#777", SELLER, 3)]
+
+
+def test_repeated_fbs_reading_replaces_the_earlier_one() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"))], fbs=[FbsStock(501, 11, 3), FbsStock(501, 11, 5)]
+    )
+    assert built.totals.fbs_units == 5
+
+
+def test_moscow_window_converts_utc_to_naive_moscow_time() -> None:
+    assert moscow_window(datetime(2026, 1, 1, 22, 30, tzinfo=UTC), 7) == (
+        datetime(2025, 12, 26, 1, 30),
+        datetime(2026, 1, 2, 1, 30),
+    )
+
+
+def test_moscow_window_refuses_naive_time() -> None:
+    with pytest.raises(ValueError):
+        moscow_window(datetime(2026, 1, 1), 7)
+
+
+def test_days_of_cover_uses_net_demand_and_none_without_sales() -> None:
+    assert days_of_cover(10, 3, 1, 7) == 35.0  # 10 / (2 / 7)
+    assert days_of_cover(0, 2, 0, 7) == 0.0
+    assert days_of_cover(10, 0, 0, 7) is None
+    assert days_of_cover(10, 2, 2, 7) is None
+
+
+def test_dedupe_orders_keeps_latest_change() -> None:
+    first = order("x", day(5), 1, "1", "S", "Коледино")
+    cancelled = order("x", day(5), 1, "1", "S", "Коледино", is_cancel=True, changed=day(6))
+    assert dedupe_orders([cancelled, first]) == {"x": cancelled}
+    assert dedupe_orders([first, cancelled]) == {"x": cancelled}
+
+
+def test_order_warehouse_kind_by_type_or_exact_seller_name() -> None:
+    names = frozenset({"Мой склад"})
+    assert order_warehouse_kind(order("o", day(5), 1, "1", "S", "Мой склад"), names) is SELLER
+    by_type = order("o", day(5), 1, "1", "S", "Другой", warehouse_type=SELLER_TYPE)
+    assert order_warehouse_kind(by_type, names) is SELLER
+    # No guessing from the name: "Мой склад 2" is not "Мой склад".
+    assert order_warehouse_kind(order("o", day(5), 1, "1", "S", "Мой склад 2"), names) is WB
+
+
+_WAREHOUSES = ["Коледино", "Подольск 3", "Подольск 4", "Мой склад"]
+_SERVICE_ROWS = [IN_TRANSIT_TO_BUYERS, IN_TRANSIT_RETURNS, TOTAL_ON_WAREHOUSES]
+_TECH_SIZES = ["S", "M", "0"]
+
+
+@st.composite
+def _inputs(
+    draw: st.DrawFn,
+) -> tuple[list[Card], list[RemainsRow], list[FbsStock], list[Order]]:
+    nm_ids = draw(st.lists(st.integers(1, 6), max_size=4, unique=True))
+    cards = [
+        card(
+            nm, f"V{nm % 3}", *[(nm * 10 + i, tech, f"{nm}-{tech}") for i, tech in enumerate(sizes)]
+        )
+        for nm in nm_ids
+        for sizes in [draw(st.lists(st.sampled_from(_TECH_SIZES), max_size=3, unique=True))]
+    ]
+    known = st.integers(1, 8)  # 7 and 8 are never in the cards
+    sizes = st.sampled_from([*_TECH_SIZES, "XL"])
+    quantity = st.integers(0, 5)
+    remains_rows = draw(
+        st.lists(
+            st.builds(
+                lambda nm, tech, entries: remains(nm, f"R{nm}", f"{nm}-{tech}", tech, *entries),
+                known,
+                sizes,
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(_WAREHOUSES + _SERVICE_ROWS),
+                        quantity,
+                    ),
+                    max_size=4,
+                ),
+            ),
+            max_size=6,
+        )
+    )
+    fbs = draw(
+        st.lists(st.builds(FbsStock, st.sampled_from([501, 502]), st.integers(10, 70), quantity))
+    )
+    orders = draw(
+        st.lists(
+            st.builds(
+                lambda srid, nm, tech, warehouse, days, cancel: order(
+                    str(srid),
+                    WINDOW_END - timedelta(days=days),
+                    nm,
+                    f"{nm}-{tech}",
+                    tech,
+                    warehouse,
+                    is_cancel=cancel,
+                ),
+                st.integers(0, 15),
+                known,
+                sizes,
+                st.sampled_from(_WAREHOUSES),
+                st.floats(0, 9),
+                st.booleans(),
+            ),
+            max_size=15,
+        )
+    )
+    return cards, remains_rows, fbs, orders
+
+
+@settings(max_examples=200, deadline=None)
+@given(_inputs())
+def test_totals_are_sums_and_cover_is_never_zero_with_stock(
+    inputs: tuple[list[Card], list[RemainsRow], list[FbsStock], list[Order]],
+) -> None:
+    cards, remains_rows, fbs, orders = inputs
+    built = _build(cards=cards, remains=remains_rows, fbs=fbs, orders=orders)
+    totals, products, rows = built.totals, built.products, built.rows
+    assert totals.products == len(products) == len({p.nm_id for p in products})
+    assert totals.sizes == sum(p.sizes for p in products)
+    assert totals.fbo_units == sum(p.fbo_units for p in products)
+    assert totals.fbo_units == sum(r.stock for r in rows if r.kind is WB)
+    assert totals.fbs_units == sum(p.fbs_units for p in products)
+    assert totals.fbs_units == sum(r.stock for r in rows if r.kind is SELLER)
+    assert totals.orders == sum(p.orders for p in products) == sum(r.orders for r in rows)
+    assert totals.cancelled == sum(p.cancelled for p in products) == sum(r.cancelled for r in rows)
+    assert totals.in_transit_to_buyers == sum(p.in_transit_to_buyers for p in products)
+    assert totals.in_transit_returns == sum(p.in_transit_returns for p in products)
+    for p in products:
+        assert p.total_units == sum(w.stock for w in p.warehouses)
+        assert p.orders == sum(w.orders for w in p.warehouses)
+        if p.total_units > 0:
+            assert p.days_of_cover != 0
+        if p.orders == p.cancelled:
+            assert p.days_of_cover is None
+    for r in rows:
+        assert r.stock > 0 or r.orders > 0
+        assert r.warehouse not in _SERVICE_ROWS
+        if r.stock > 0:
+            assert r.days_of_cover != 0
+    assert all(item.days_of_cover < built.low_stock_threshold for item in built.low_stock)
+    assert [i.days_of_cover for i in built.low_stock] == sorted(
+        i.days_of_cover for i in built.low_stock
+    )
