@@ -23,10 +23,12 @@ Rules:
 - Orders of a warehouse with no stock for the size still make a row (stock 0). An order's
   warehouse is the seller's when its name is a seller warehouse's name or its type is
   "Склад продавца"; otherwise it is a WB warehouse.
-- A product's `sizes` = its card sizes plus any other size the report shows for it.
-- Low stock: net demand > 0 and days of cover < threshold; sorted by days of cover, then
-  vendor code. Rows are sorted by vendor code, nm_id, size (card order, then other sizes by
-  name), WB warehouses before the seller's, warehouse name.
+- A product's `sizes` = its card sizes plus any other size seen in the remains report or in
+  the window's orders; totals are sums over the products.
+- Low stock: net demand > 0 and days of cover < threshold (`orders` there are the product's
+  orders, cancelled included); sorted by days of cover, then vendor code, then nm_id.
+- Products are sorted by vendor code, then nm_id; rows by vendor code, nm_id, size (card order,
+  then other sizes by name), WB warehouses before the seller's, warehouse name.
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ class _Catalogue:
             keys = self.sizes[nm_id] = []
             for size in card.sizes:
                 key: _SizeKey = (nm_id, size.chrt_id, size.tech_size)
+                if key in self.barcodes:
+                    continue  # a size listed twice must not give its rows twice
                 keys.append(key)
                 self.barcodes[key] = size.barcodes[0] if size.barcodes else ""
                 self.by_chrt.setdefault(size.chrt_id, key)
@@ -179,13 +183,17 @@ def build_report(
         size = catalogue.size_of(row.nm_id, row.barcode, row.tech_size)
         if row.nm_id not in products:
             products[row.nm_id] = (row.vendor_code, row.brand, row.subject, "")
+        at_size: dict[str, int] | None = None
         for name, quantity in row.warehouses:
             if name == IN_TRANSIT_TO_BUYERS:
                 in_transit.setdefault(row.nm_id, [0, 0])[0] += quantity
             elif name == IN_TRANSIT_RETURNS:
                 in_transit.setdefault(row.nm_id, [0, 0])[1] += quantity
             elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
-                at_size = wb_stock.setdefault(size, {})
+                if at_size is None:
+                    at_size = wb_stock.get(size)
+                    if at_size is None:
+                        at_size = wb_stock[size] = {}
                 at_size[name] = at_size.get(name, 0) + quantity
 
     seller_stock = stock[WarehouseKind.SELLER]
@@ -195,8 +203,10 @@ def build_report(
         card_size = catalogue.by_chrt.get(chrt_id)
         if amount > 0 and card_size is not None:
             name = seller_names.get(warehouse_id, f"#{warehouse_id}")
-            at_size = seller_stock.setdefault(card_size, {})
-            at_size[name] = at_size.get(name, 0) + amount
+            at_seller = seller_stock.get(card_size)
+            if at_seller is None:
+                at_seller = seller_stock[card_size] = {}
+            at_seller[name] = at_seller.get(name, 0) + amount
 
     # Count on the raw fields first (Counter runs in C), then map each distinct combination once.
     counted = Counter(
@@ -218,10 +228,12 @@ def build_report(
         if nm_id not in products:
             products[nm_id] = (article, "", "", "")
         kind = _warehouse_kind(name, warehouse_type, seller_name_set)
-        for figures, add in ((ordered, True), (cancelled, is_cancel)):
-            if add:
-                at_size = figures[kind].setdefault(size, {})
-                at_size[name] = at_size.get(name, 0) + n
+        for figures in (ordered, cancelled) if is_cancel else (ordered,):
+            of_kind = figures[kind]
+            at_order = of_kind.get(size)
+            if at_order is None:
+                at_order = of_kind[size] = {}
+            at_order[name] = at_order.get(name, 0) + n
 
     return _assemble(
         catalogue=catalogue,

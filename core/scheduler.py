@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -113,18 +115,93 @@ def job_store_url(database_url: str) -> str:
 
 
 class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
-    """APScheduler's SQL job store plus writes of many jobs in one transaction."""
+    """APScheduler's SQL job store, writing many jobs per transaction.
+
+    Besides the bulk methods used by reconciling, it batches the scheduler's own bookkeeping:
+    APScheduler 3 saves each due job's next run time in its own transaction (one commit, i.e.
+    one fsync, per job), which froze the event loop for ~40 s when 5,000 jobs fell due at
+    once. Here the updates of one processing pass (between `get_due_jobs` and
+    `get_next_run_time`, which APScheduler calls in that order) are written together. If the
+    process dies inside a pass, those jobs run again after the restart (at least once).
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._batched: dict[str, dict[str, Any]] | None = None
+
+    def _row(self, job: Job) -> dict[str, Any]:
+        return {
+            "id": job.id,
+            "next_run_time": job.next_run_time.timestamp() if job.next_run_time else None,
+            "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol),
+        }
+
+    def _flush(self) -> None:
+        batched, self._batched = self._batched, None
+        if not batched:
+            return
+        table = self.jobs_t
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
+            .values(next_run_time=bindparam("b_next"), job_state=bindparam("b_state"))
+        )
+        rows = [
+            {"b_id": r["id"], "b_next": r["next_run_time"], "b_state": r["job_state"]}
+            for r in batched.values()
+        ]
+        with self.engine.begin() as connection:
+            for start in range(0, len(rows), _CHUNK):
+                connection.execute(statement, rows[start : start + _CHUNK])
+
+    def get_due_jobs(self, now: datetime) -> list[Job]:
+        self._flush()
+        jobs: list[Job] = super().get_due_jobs(now)
+        if jobs:
+            self._batched = {}
+        return jobs
+
+    def update_job(self, job: Job) -> None:
+        if self._batched is None:
+            super().update_job(job)
+        else:
+            self._batched[job.id] = self._row(job)
+
+    def get_next_run_time(self) -> datetime | None:
+        self._flush()
+        next_run_time: datetime | None = super().get_next_run_time()
+        return next_run_time
+
+    def lookup_job(self, job_id: str) -> Job | None:
+        self._flush()
+        job: Job | None = super().lookup_job(job_id)
+        return job
+
+    def get_all_jobs(self) -> list[Job]:
+        self._flush()
+        jobs: list[Job] = super().get_all_jobs()
+        return jobs
+
+    def add_job(self, job: Job) -> None:
+        self._flush()
+        super().add_job(job)
+
+    def remove_job(self, job_id: str) -> None:
+        self._flush()
+        super().remove_job(job_id)
+
+    def remove_all_jobs(self) -> None:
+        self._flush()
+        super().remove_all_jobs()
+
+    def shutdown(self) -> None:
+        self._flush()
+        super().shutdown()
 
     def write_jobs(self, put: Sequence[Job], delete: Collection[str]) -> None:
         """Insert or replace `put` (by id) and delete `delete`, in one transaction."""
-        rows = [
-            {
-                "id": job.id,
-                "next_run_time": job.next_run_time.timestamp() if job.next_run_time else None,
-                "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol),
-            }
-            for job in put
-        ]
+        self._flush()
+        rows = [self._row(job) for job in put]
         stale = [*delete, *(row["id"] for row in rows)]
         with self.engine.begin() as connection:
             for start in range(0, len(stale), _CHUNK):
@@ -132,6 +209,26 @@ class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
                 connection.execute(self.jobs_t.delete().where(self.jobs_t.c.id.in_(chunk)))
             for start in range(0, len(rows), _CHUNK):
                 connection.execute(self.jobs_t.insert(), rows[start : start + _CHUNK])
+
+    def job_states(self, id_prefixes: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """The stored state of every job whose id starts with one of `id_prefixes`.
+
+        Unpickles the state without rebuilding Job objects (a third of the cost at 10,000
+        jobs); a row that does not unpickle maps to None.
+        """
+        ids = self.jobs_t.c.id
+        query = select(ids, self.jobs_t.c.job_state).where(
+            or_(*(ids.startswith(prefix, autoescape=True) for prefix in id_prefixes))
+        )
+        states: dict[str, dict[str, Any] | None] = {}
+        self._flush()
+        with self.engine.begin() as connection:
+            for job_id, job_state in connection.execute(query):
+                try:
+                    states[job_id] = pickle.loads(job_state)
+                except Exception:
+                    states[job_id] = None
+        return states
 
 
 def create_scheduler(
@@ -204,19 +301,38 @@ def _job_defaults(scheduler: AsyncIOScheduler) -> dict[str, Any]:
     return dict(scheduler._job_defaults)
 
 
-def _signature(job: Job) -> tuple[object, ...]:
-    """What makes two jobs behave the same; a stored job with another signature is replaced."""
+def _signature(state: Mapping[str, Any]) -> tuple[object, ...]:
+    """What makes two jobs behave the same, from a job's state (`Job.__getstate__()`).
+
+    A stored job whose signature differs from the wanted one is replaced.
+    """
     return (
-        job.func_ref,
-        tuple(job.args),
-        repr(job.trigger),
-        job.executor,
-        job.misfire_grace_time,
-        job.coalesce,
-        job.max_instances,
-        bool(job.kwargs),
-        job.next_run_time is not None,
+        state["func"],
+        tuple(state["args"]),
+        repr(state["trigger"]),
+        state["executor"],
+        state["misfire_grace_time"],
+        state["coalesce"],
+        state["max_instances"],
+        bool(state["kwargs"]),
+        state["next_run_time"] is not None,
     )
+
+
+def _stored_signatures(
+    scheduler: AsyncIOScheduler, id_prefixes: Sequence[str]
+) -> dict[str, tuple[object, ...] | None]:
+    store = scheduler._lookup_jobstore("default")
+    if isinstance(store, BulkSQLAlchemyJobStore):
+        states = store.job_states(id_prefixes)
+        return {
+            job_id: None if state is None else _signature(state) for job_id, state in states.items()
+        }
+    return {
+        job.id: _signature(job.__getstate__())
+        for job in scheduler.get_jobs()
+        if job.id.startswith(tuple(id_prefixes))
+    }
 
 
 def _require_started(scheduler: AsyncIOScheduler) -> None:
@@ -334,9 +450,7 @@ def reconcile_tenant_jobs(
     """
     _require_started(scheduler)
     factory = _JobFactory(scheduler, func_ref, now or datetime.now(UTC))
-    existing = {
-        job.id: _signature(job) for job in scheduler.get_jobs() if tenant_id_of(job.id) is not None
-    }
+    existing = _stored_signatures(scheduler, (SYNC_JOB_PREFIX, RETRY_JOB_PREFIX, RESUME_JOB_PREFIX))
     wanted: set[str] = set()
     active_ids: set[int] = set()
     invalid: list[int] = []
@@ -423,9 +537,10 @@ def schedule_once(
 
 def cancel_job(scheduler: AsyncIOScheduler, job_id: str) -> bool:
     """Remove a job if it exists; True when one was removed."""
-    if scheduler.get_job(job_id) is None:
+    try:
+        scheduler.remove_job(job_id)
+    except JobLookupError:
         return False
-    scheduler.remove_job(job_id)
     return True
 
 
@@ -462,7 +577,8 @@ def ensure_maintenance_jobs(
         factory = _JobFactory(scheduler, spec.func_ref, now or datetime.now(UTC))
         trigger, trigger_repr, next_run_time = factory.trigger(spec.cron, tz)
         current = scheduler.get_job(spec.job_id)
-        if current is None or _signature(current) != factory.signature((), trigger_repr):
+        wanted = factory.signature((), trigger_repr)
+        if current is None or _signature(current.__getstate__()) != wanted:
             put.append(factory.job(spec.job_id, (), trigger, next_run_time))
     _write_jobs(scheduler, put, ())
     return len(put)

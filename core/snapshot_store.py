@@ -300,7 +300,7 @@ async def load_orders(session: AsyncSession, tenant_id: int, since: datetime) ->
             StoredOrder.finished_price,
         ).where(StoredOrder.tenant_id == tenant_id, StoredOrder.date >= since)
     )
-    return [Order(*row) for row in result.tuples()]
+    return [Order(*row) for row in result.all()]
 
 
 async def prune_orders(session: AsyncSession, tenant_id: int, before: datetime) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import parts_codec, snapshot_store
@@ -196,6 +196,7 @@ class SyncService:
             return await self._run(tenant_id, trigger)
         except Exception:
             log.exception("sync of tenant %s crashed", tenant_id)
+            await self._close_open_logs(tenant_id, SyncStatus.FAILED, "internal")
             return SyncResult(SyncStatus.FAILED, None, failure=SyncFailure(FailureReason.INTERNAL))
         finally:
             self._running.discard(tenant_id)
@@ -278,6 +279,13 @@ class SyncService:
             )
         except WBError as exc:
             failure = SyncFailure(FailureReason.WB_UNAVAILABLE, f"HTTP {exc.status}")
+            return await self._fail(
+                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+            )
+        except Exception:
+            # A bug must not leave the log "in progress" nor the seller waiting in silence.
+            log.exception("sync of tenant %s crashed", tenant.id)
+            failure = SyncFailure(FailureReason.INTERNAL)
             return await self._fail(
                 tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
             )
@@ -578,6 +586,17 @@ class SyncService:
             row = await session.get(Tenant, tenant_id)
             if row is not None:
                 row.key_invalid_reason = (exc.detail or exc.title or "401")[:255]
+
+    async def _close_open_logs(self, tenant_id: int, status: SyncStatus, error: str) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(SyncLog)
+                    .where(SyncLog.tenant_id == tenant_id, SyncLog.status == SyncStatus.IN_PROGRESS)
+                    .values(status=status, finished_at=self._clock(), error=error)
+                )
+        except Exception:
+            log.exception("could not close the sync log of tenant %s", tenant_id)
 
     async def _update_log(self, log_id: int, **values: Any) -> None:
         async with self._sessions() as session, session.begin():

@@ -7,12 +7,16 @@ clears old values and formats, writes every cell, sets bold titles, number forma
 The number of requests does not grow with the number of products.
 
 Payload: values are sent as `updateCells` rows, the most compact form that keeps text as text
-(`pasteData` would re-parse "44-46" as a date and "0012" as 12). A 1,000-product seller with 60
-warehouses is measured in tests/unit/test_sheets.py. Google recommends at most 2 MB per request
-and refuses more than 10 MB. Up to `MAX_BATCH_BYTES` (8 MiB) we send one batchUpdate; above it
-the value rows are split over further batchUpdates of at most that size (the first also carries
-the resize, clear and formats), so only a seller that large pays more than one write, and a
-failure part-way leaves the tab partly written until the next sync rewrites it.
+(`pasteData` would re-parse "44-46" as a date, "0012" as 12 and "17.5" by the sheet's locale).
+That costs ~40 bytes per filled cell and 3 per empty one, so the size follows the layout, not
+the product count alone: 1,000 products over 60 warehouses measure 1.4 MB when each product sits
+at one warehouse in one size (the 180 warehouse columns of the summary are most of it), 2.0 MB at
+two warehouses, 12.6 MB at eight warehouses x three sizes (24,000 by-size rows). Google
+recommends at most 2 MB per request and refuses more than 10 MiB. Up to `MAX_BATCH_BYTES`
+(9 MiB) we send one batchUpdate, accepting a slower request over extra writes; above it the value
+rows are split over further batchUpdates of at most that size (the first also carries the
+resize, clear and formats). So only a very large seller pays more than one write, and a failure
+part-way leaves the by-size rows incomplete until the next sync rewrites the tabs.
 
 gspread is synchronous: every HTTP call runs in a worker thread (`asyncio.to_thread`), never on
 the event loop. 429 and 5xx are retried with exponential backoff (3 tries in all); 403 and 404
@@ -42,13 +46,17 @@ from core.stock_report import StockReport
 
 DEFAULT_API_URL: Final = "https://sheets.googleapis.com"
 SCOPES: Final = ("https://www.googleapis.com/auth/spreadsheets",)
-MAX_BATCH_BYTES: Final = 8 * 1024 * 1024
+MAX_BATCH_BYTES: Final = 9 * 1024 * 1024
 TRIES: Final = 3
 TIMEOUT: Final = (10.0, 120.0)  # connect, read (seconds)
 
 _URL_ID = re.compile(r"docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _BARE_ID = re.compile(r"[A-Za-z0-9_-]{25,128}")
 _RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+_GRID_FIELDS: Final = ",".join(
+    f"gridProperties.{name}"
+    for name in ("rowCount", "columnCount", "frozenRowCount", "frozenColumnCount")
+)
 _BODY_OVERHEAD: Final = 20
 _REQUEST_OVERHEAD: Final = 200
 
@@ -181,8 +189,7 @@ def _structure_requests(table: Table, sheet_id: int, new: bool, index: int) -> l
             {
                 "updateSheetProperties": {
                     "properties": {"sheetId": sheet_id, "gridProperties": grid},
-                    "fields": "gridProperties(rowCount,columnCount,frozenRowCount,"
-                    "frozenColumnCount)",
+                    "fields": _GRID_FIELDS,
                 }
             }
         )
@@ -429,4 +436,4 @@ class SheetsExporter:
 
 
 def _plan(report: StockReport, existing: Mapping[str, int], lang: str, tz: str) -> list[bytes]:
-    return plan_batches(build_tables(report, lang=lang, tz=tz), existing)
+    return plan_batches(build_tables(report, lang=lang, tz=tz), existing, max_bytes=MAX_BATCH_BYTES)

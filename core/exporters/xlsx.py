@@ -1,11 +1,13 @@
 """The stock report as an XLSX file (the `/export` document), built in memory with openpyxl.
 
-Write-only mode streams rows instead of keeping a cell grid: for a 1,000-product seller it
-builds the file several times faster than the normal workbook, with the same formatting.
+Write-only mode streams rows instead of keeping a cell grid: same formatting, far less memory,
+and with lxml installed ~20% faster than the normal workbook (about even without it). A large
+seller takes seconds, so the bot calls `build_xlsx_in_thread`, never `build_xlsx` on the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 from io import BytesIO
 from typing import Any
 
@@ -62,3 +64,10 @@ def build_xlsx(report: StockReport, *, lang: str = "ru", tz: str = "Europe/Mosco
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+async def build_xlsx_in_thread(
+    report: StockReport, *, lang: str = "ru", tz: str = "Europe/Moscow"
+) -> bytes:
+    """`build_xlsx` in a worker thread, keeping the event loop free."""
+    return await asyncio.to_thread(build_xlsx, report, lang=lang, tz=tz)

@@ -73,8 +73,9 @@ def small_seller(seed: int = 7, **kwargs: Any) -> SellerData:
     return generate_seller(seed, **defaults)
 
 
-def make_settings(database_url: str, tmp_path: Path, tg: FakeTelegram, wb: FakeWB,
-                  **overrides: Any) -> Settings:
+def make_settings(
+    database_url: str, tmp_path: Path, tg: FakeTelegram, wb: FakeWB, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "bot_token": BOT_TOKEN,
         "database_url": database_url,

@@ -17,7 +17,9 @@ async def _tenants(harness: object) -> list[Tenant]:
         return list((await session.execute(select(Tenant))).scalars())
 
 
-async def test_start_registers_once_and_explains_next_step(database_url: str, tmp_path: Path) -> None:
+async def test_start_registers_once_and_explains_next_step(
+    database_url: str, tmp_path: Path
+) -> None:
     async with running_bot(database_url, tmp_path, small_seller()) as h:
         first = await h.reply_to("/start")
         assert "/api_key" in first and "Контент" in first
@@ -87,7 +89,9 @@ async def test_bad_keys_get_specific_messages_and_nothing_is_stored(
     database_url: str, tmp_path: Path
 ) -> None:
     seller = small_seller()
-    expired = make_token(seller_id=seller.seller_id, expires_at=datetime.now(UTC) - timedelta(days=1))
+    expired = make_token(
+        seller_id=seller.seller_id, expires_at=datetime.now(UTC) - timedelta(days=1)
+    )
     no_analytics = make_token(seller_id=seller.seller_id, categories=(1, 4, 5))
     unknown_seller = make_token(seller_id="00000000-dead-beef-0000-000000000000")
     async with running_bot(database_url, tmp_path, seller) as h:

@@ -164,7 +164,7 @@ class FakeSheets:
         self.spreadsheets: dict[str, FakeSpreadsheet] = {}
         self.requests: list[LoggedRequest] = []
         self.batch_bodies: list[dict[str, Any]] = []
-        self._faults: list[int] = []
+        self._faults: list[tuple[int, str | None]] = []
         self._tokens: dict[str, str] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -217,9 +217,9 @@ class FakeSheets:
         self.spreadsheets[spreadsheet_id] = sheet
         return sheet
 
-    def fail_next(self, status: int, times: int = 1) -> None:
-        """The next `times` API requests (not token requests) answer `status`."""
-        self._faults.extend([status] * times)
+    def fail_next(self, status: int, times: int = 1, *, kind: str | None = None) -> None:
+        """The next `times` API requests (of `kind` "read"/"write" if given) answer `status`."""
+        self._faults.extend([(status, kind)] * times)
 
     def count(self, kind: str) -> int:
         return sum(1 for request in self.requests if request.kind == kind)
@@ -284,9 +284,12 @@ class FakeSheets:
 
     def _open(self, request: web.Request) -> FakeSpreadsheet:
         """The spreadsheet the request names, after faults, auth and sharing are checked."""
-        if self._faults:
-            code = self._faults.pop(0)
-            raise FakeApiError(code, _FAULT_MESSAGES.get(code, "Injected fault."))
+        kind = "read" if request.method == "GET" else "write"
+        for index, (code, fault_kind) in enumerate(self._faults):
+            if fault_kind in (None, kind):
+                del self._faults[index]
+                message = _FAULT_MESSAGES.get(code, "The caller does not have permission")
+                raise FakeApiError(code, message)
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or header[7:] not in self._tokens:
             raise FakeApiError(401, "Request had invalid authentication credentials.")

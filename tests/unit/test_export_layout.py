@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from core.exporters.headers import EN, RU
@@ -105,8 +106,14 @@ def test_header_lines_give_local_data_time_part_ages_and_formula() -> None:
     summary, sizes = build_tables(small_report(), tz="Asia/Yekaterinburg", now=NOW)
 
     expected = [
-        ["Данные на 10.03.2025 14:30 (Asia/Yekaterinburg); заказы с 03.03.2025 00:00 по 10.03.2025 00:00 (МСК)"],  # noqa: E501
-        ["Возраст данных: карточки — 5 мин, остатки WB — 1 ч 45 мин, остатки FBS — меньше минуты, заказы — нет данных"],  # noqa: E501
+        [
+            "Данные на 10.03.2025 14:30 (Asia/Yekaterinburg); "
+            "заказы с 03.03.2025 00:00 по 10.03.2025 00:00 (МСК)"
+        ],
+        [
+            "Возраст данных: карточки — 5 мин, остатки WB — 1 ч 45 мин, "
+            "остатки FBS — меньше минуты, заказы — нет данных"
+        ],
         ["Дней запаса = остаток ÷ (заказы за 7 дн. ÷ 7); «нет продаж» — заказов не было"],
     ]
     assert summary.rows[:3] == expected
@@ -179,10 +186,9 @@ def test_sizes_tab_has_one_row_per_stock_row_with_article_and_kind() -> None:
         ["ART-1", 111, "44", "2040000000011", "Мой склад", "FBS", 5, 0, "нет продаж"],
         ["ART-3", 333, "0", "0012", "Склад Апрелевка", "FBS", 4, 0, "нет продаж"],
     ]
-    assert sizes.column_formats == ["text", "id", "text", "text", "text", "text"] + [
-        "int",
-        "int",
-        "decimal1",
+    assert sizes.column_formats == [
+        *["text", "id", "text", "text", "text", "text"],
+        *["int", "int", "decimal1"],
     ]
 
 
@@ -210,13 +216,9 @@ def test_age_in_days_for_old_data() -> None:
     report = small_report()
     old = dict(report.part_times)
     old[DataPart.ORDERS] = datetime(2025, 3, 8, 6, 0, tzinfo=UTC)
-    aged = StockReport(**{**_fields(report), "part_times": old})
+    aged = replace(report, part_times=old)
 
     line = build_tables(aged, now=NOW)[0].rows[1][0]
 
     assert isinstance(line, str)
     assert line.endswith("заказы — 2 дн. 3 ч")
-
-
-def _fields(report: StockReport) -> dict[str, object]:
-    return {name: getattr(report, name) for name in StockReport.__dataclass_fields__}

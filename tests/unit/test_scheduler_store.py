@@ -50,7 +50,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
             "postgresql+psycopg://bot:s3cr%40t@db.example:6543/tracker?application_name=bot",
         ),
         ("postgresql://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
-        ("postgres://u:p@h:5432/db?sslmode=require", "postgresql+psycopg://u:p@h:5432/db?sslmode=require"),
+        (
+            "postgres://u:p@h:5432/db?sslmode=require",
+            "postgresql+psycopg://u:p@h:5432/db?sslmode=require",
+        ),
         ("postgresql+asyncpg://u@h/db?ssl=require", "postgresql+psycopg://u@h/db?sslmode=require"),
     ],
 )
@@ -111,7 +114,9 @@ async def started(database_url: str, *, paused: bool = True) -> AsyncIterator[As
 def run_events(scheduler: AsyncIOScheduler) -> asyncio.Queue[JobEvent]:
     """A queue that receives every executed, failed or missed job run."""
     queue: asyncio.Queue[JobEvent] = asyncio.Queue()
-    scheduler.add_listener(queue.put_nowait, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    scheduler.add_listener(
+        queue.put_nowait, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+    )
     return queue
 
 
@@ -188,7 +193,9 @@ async def test_missed_runs_within_grace_run_once_after_restart(database_url: str
     async with started(database_url) as scheduler:
         reconcile_tenant_jobs(scheduler, every_five, func_ref=jobs.SYNC_REF)
         # The bot goes down for 22 minutes: four runs are missed while it is away.
-        scheduler.modify_job(sync_job_id(7), next_run_time=datetime.now(UTC) - timedelta(minutes=22))
+        scheduler.modify_job(
+            sync_job_id(7), next_run_time=datetime.now(UTC) - timedelta(minutes=22)
+        )
 
     async with started(database_url) as scheduler:
         events = run_events(scheduler)
@@ -295,3 +302,21 @@ async def test_reconcile_needs_a_started_scheduler(tmp_path: Path) -> None:
     scheduler = create_scheduler(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(RuntimeError):
         reconcile_tenant_jobs(scheduler, THREE_TENANTS, func_ref=jobs.SYNC_REF)
+
+
+async def test_jobs_falling_due_together_each_run_once_and_keep_their_next_runs(
+    database_url: str,
+) -> None:
+    tenants = [TenantSchedule(i, "*/5 * * * *", "UTC", active=True) for i in range(1, 51)]
+    ten_minutes_ago = datetime.now(UTC) - timedelta(minutes=10)
+    async with started(database_url) as scheduler:
+        events = run_events(scheduler)
+        reconcile_tenant_jobs(scheduler, tenants, func_ref=jobs.SYNC_REF, now=ten_minutes_ago)
+        scheduler.resume()
+        for _ in tenants:
+            assert (await next_event(events)).code == EVENT_JOB_EXECUTED
+        assert len(jobs.CALLS) == 50
+        assert set(jobs.CALLS) == {("sync", (i,)) for i in range(1, 51)}
+    async with started(database_url) as scheduler:
+        now = datetime.now(UTC)
+        assert all(when > now for when in next_run_times(scheduler).values())

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core.exporters.layout import build_tables
-from core.exporters.xlsx import build_xlsx
+from core.exporters.xlsx import build_xlsx, build_xlsx_in_thread
 from tests.fakes.sheets import generated_report
 from tests.unit.test_export_layout import small_report
 
@@ -74,8 +74,8 @@ def test_number_formats_and_widths_follow_the_layout() -> None:
     assert summary.column_dimensions["Z"].width == layout.column_widths[25]
 
 
-def test_english_file_says_no_sales() -> None:
-    workbook = _open(build_xlsx(small_report(), lang="en", tz="Europe/Moscow"))
+async def test_english_file_says_no_sales() -> None:
+    workbook = _open(await build_xlsx_in_thread(small_report(), lang="en", tz="Europe/Moscow"))
 
     assert workbook["Сводка"]["K8"].value == "no sales"
     assert workbook["Сводка"]["A5"].value == "Brand"
