@@ -14,19 +14,32 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.middlewares import TenantMiddleware
 from bot.notifier import TelegramNotifier
-from bot.routers import api_key, fallback, start, sync
+from bot.routers import (
+    api_key,
+    errors,
+    export,
+    fallback,
+    membership,
+    schedule,
+    sheet,
+    start,
+    sync,
+)
+from bot.telegram_faults import ChatFaults, FloodControl
 from bot.texts import LANGUAGES, t
+from bot.throttling import CommandCooldown, MessageRateLimit, Throttle
+from core.background import Background
+from core.key_rotation import audit_keys
 from core.settings import Settings
+from core.sheet_export import SheetSync, sheets_exporter
 from core.sync import SyncService
 from core.vault import KeyVault, VaultError, vault_from_settings
 from storage import migrate
 from storage.db import create_engine, session_factory
-from storage.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +67,20 @@ class App:
     http: aiohttp.ClientSession
     syncs: SyncService
     notifier: TelegramNotifier
+    background: Background | None = None
+    polling: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def scheduler(self) -> Any:
+        """The running APScheduler, or None when this process stands by (or has none)."""
+        if self.background is None or not self.background.leader:
+            return None
+        return self.background.scheduler
+
     async def close(self) -> None:
+        if self.background is not None:
+            await self.background.stop()
         await self.syncs.wait_idle(timeout=5)
         await self.http.close()
         await self.bot.session.close()
@@ -69,13 +93,16 @@ def build_bot(settings: Settings) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    session.middleware(
+        FloodControl(settings.telegram_retry_attempts, settings.telegram_max_retry_after)
+    )
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
 def build_dispatcher() -> Dispatcher:
     dp = Dispatcher(storage=MemoryStorage())
     # Order matters: the catch-all fallback comes last.
-    for module in (start, api_key, sync, fallback):
+    for module in (errors, membership, start, api_key, sync, schedule, sheet, export, fallback):
         dp.include_router(module.create_router())
     return dp
 
@@ -97,25 +124,45 @@ async def create_app(settings: Settings) -> App:
     syncs = SyncService(
         sessions=sessions, vault=vault, notifier=notifier, settings=settings, http=http
     )
+    sheets = sheets_exporter(settings)
+    if sheets is not None:
+        syncs.exporter = SheetSync(sessions, sheets)
+    bot.session.middleware(ChatFaults(sessions))
+    throttle = Throttle(
+        settings.throttle_messages,
+        settings.throttle_window_seconds,
+        {"sync": settings.throttle_sync_seconds},
+    )
+    # Before the tenant lookup, so a flood costs no database work.
+    dp.message.outer_middleware(MessageRateLimit(throttle))
+    dp.callback_query.outer_middleware(MessageRateLimit(throttle))
+    dp.message.middleware(CommandCooldown(throttle))
     middleware = TenantMiddleware(sessions)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
     dp.workflow_data.update(
-        settings=settings, sessions=sessions, vault=vault, http=http, syncs=syncs
+        settings=settings, sessions=sessions, vault=vault, http=http, syncs=syncs, sheets=sheets
     )
-    return App(settings, engine, sessions, vault, bot, dp, http, syncs, notifier)
+    app = App(settings, engine, sessions, vault, bot, dp, http, syncs, notifier)
+    app.background = Background(
+        settings=settings,
+        sessions=sessions,
+        syncs=syncs,
+        notifier=notifier,
+        polling_alive=lambda: app.polling,
+    )
+    dp.workflow_data["app"] = app
+    return app
 
 
 async def check_vault(sessions: async_sessionmaker[AsyncSession], vault: KeyVault) -> None:
-    """Fail fast when ENCRYPTION_KEYS cannot read the stored keys (nothing is changed)."""
-    async with sessions() as session:
-        stored = await session.scalar(
-            select(Tenant.wb_key_encrypted).where(Tenant.wb_key_encrypted.is_not(None)).limit(1)
-        )
-    if stored is not None and not vault.can_decrypt(stored):
+    """Fail fast when ENCRYPTION_KEYS cannot read every stored key (nothing is changed)."""
+    audit = await audit_keys(sessions, vault)
+    if not audit.ok:
         raise VaultError(
-            "ENCRYPTION_KEYS cannot decrypt the stored WB keys; start with the keys they were "
-            "encrypted with (newest first), then run `python -m bot rotate-keys`"
+            f"ENCRYPTION_KEYS cannot decrypt {audit.unreadable} of {audit.total} stored WB keys; "
+            "start with the keys they were encrypted with (newest first), then run "
+            "`python -m bot rotate-keys`"
         )
 
 
@@ -136,6 +183,17 @@ async def set_commands(bot: Bot) -> None:
 async def run_polling(app: App) -> None:
     """Long polling until cancelled or stopped by a signal."""
     await set_commands(app.bot)
+    if app.background is not None:
+        await app.background.start()
+
+    async def polling_started() -> None:
+        app.polling = True
+
+    async def polling_stopped() -> None:
+        app.polling = False
+
+    app.dispatcher.startup.register(polling_started)
+    app.dispatcher.shutdown.register(polling_stopped)
     try:
         await app.dispatcher.start_polling(
             app.bot,

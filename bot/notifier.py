@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot import render
+from bot.long_text import split_text
+from bot.texts import t
 from core.clock import utcnow
-from core.notifier import ChatRef, ProgressState, SyncFailure, SyncSummary, Trigger
+from core.notifier import (
+    AlertChanges,
+    ChatRef,
+    ProgressState,
+    SyncFailure,
+    SyncSummary,
+    Trigger,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,28 +33,42 @@ class TelegramNotifier:
         self._triggers: dict[tuple[int, int], Trigger] = {}
 
     async def send(self, chat_id: int, text: str) -> int | None:
-        try:
-            message = await self._bot.send_message(chat_id, text)
-        except TelegramAPIError as exc:
-            log.warning("could not send to chat %s: %s", chat_id, type(exc).__name__)
-            return None
-        return message.message_id
+        """Send `text`, split at line ends when it is too long; the first message's id."""
+        first: int | None = None
+        for part in split_text(text):
+            try:
+                message = await self._bot.send_message(chat_id, part)
+            except TelegramAPIError as exc:
+                log.warning("could not send to chat %s: %s", chat_id, type(exc).__name__)
+                return first
+            if first is None:
+                first = message.message_id
+        return first
 
     async def edit_or_send(self, chat_id: int, message_id: int | None, text: str) -> None:
+        """Edit the message to `text`; a text too long for one message edits in the first
+        part and sends the rest after it."""
         if message_id is not None:
             if self._last_text.get((chat_id, message_id)) == text:
                 return
-            try:
-                await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-                self._last_text[(chat_id, message_id)] = text
+            parts = split_text(text)
+            if not parts:
                 return
+            try:
+                await self._bot.edit_message_text(parts[0], chat_id=chat_id, message_id=message_id)
+                self._last_text[(chat_id, message_id)] = text
             except TelegramBadRequest as exc:
-                if "not modified" in str(exc):
+                if "not modified" not in str(exc):
+                    log.info("could not edit message in chat %s; sending a new one", chat_id)
+                    await self.send(chat_id, text)
                     return
-                log.info("could not edit message in chat %s; sending a new one", chat_id)
             except TelegramAPIError as exc:
                 log.warning("could not edit in chat %s: %s", chat_id, type(exc).__name__)
                 return
+            for part in parts[1:]:
+                if await self.send(chat_id, part) is None:
+                    return
+            return
         await self.send(chat_id, text)
 
     async def sync_started(self, chat: ChatRef, trigger: Trigger) -> int | None:
@@ -75,9 +99,23 @@ class TelegramNotifier:
     async def sync_failed(
         self, chat: ChatRef, message_id: int | None, failure: SyncFailure, trigger: Trigger
     ) -> None:
-        text = render.failure(chat.language, failure, chat.timezone)
+        text = render.failure(chat.language, failure, chat.timezone, trigger)
         await self.edit_or_send(chat.chat_id, message_id, text)
         self._forget(chat.chat_id, message_id)
+
+    async def stock_alerts(
+        self, chat: ChatRef, changes: AlertChanges, summary: SyncSummary
+    ) -> None:
+        await self.send(
+            chat.chat_id, render.alerts(chat.language, changes, summary.low_stock_threshold)
+        )
+
+    async def key_expiring(self, chat: ChatRef, expires_at: datetime, days_left: int) -> None:
+        date = render.local_time(expires_at, chat.timezone, "%d.%m.%Y")
+        await self.send(chat.chat_id, t(chat.language, "key_expiring", date=date, days=days_left))
+
+    async def sync_interrupted(self, chat: ChatRef) -> None:
+        await self.send(chat.chat_id, t(chat.language, "sync_interrupted"))
 
     def _forget(self, chat_id: int, message_id: int | None) -> None:
         if message_id is not None:

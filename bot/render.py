@@ -6,8 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.texts import t
+from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, t
 from core.notifier import (
+    AlertChanges,
+    FailureReason,
     PartStatus,
     ProgressState,
     SyncFailure,
@@ -18,6 +20,9 @@ from core.notifier import (
 from core.wb.token import Category, categories_from_mask
 
 LOW_STOCK_SHOWN = 15
+RETRIED = frozenset(
+    {FailureReason.WB_UNAVAILABLE, FailureReason.WB_BAD_RESPONSE, FailureReason.RATE_LIMITED}
+)
 
 
 def number(value: int) -> str:
@@ -151,11 +156,44 @@ def summary(lang: str, data: SyncSummary, now: datetime, tz: str) -> str:
     if data.sheet_written is True:
         lines.append(t(lang, "sheet_written"))
     elif data.sheet_written is False:
-        lines.append(t(lang, "sheet_failed", reason=data.sheet_error or "?"))
+        lines.append(t(lang, "sheet_failed", reason=sheet_reason(lang, data.sheet_error)))
     return "\n".join(lines)
 
 
-def failure(lang: str, data: SyncFailure, tz: str) -> str:
+def alerts(lang: str, changes: AlertChanges, threshold: float) -> str:
+    lines = [t(lang, "alerts_title")]
+    if changes.newly_low:
+        lines.append(t(lang, "alerts_newly_low", threshold=f"{threshold:g}"))
+        for item in changes.newly_low[:LOW_STOCK_SHOWN]:
+            lines.append(
+                t(
+                    lang,
+                    "summary_low_item",
+                    article=item.vendor_code or str(item.nm_id),
+                    days=days(item.days_of_cover),
+                    stock=number(item.stock),
+                )
+            )
+        if len(changes.newly_low) > LOW_STOCK_SHOWN:
+            more = len(changes.newly_low) - LOW_STOCK_SHOWN
+            lines.append(t(lang, "summary_low_more", count=more))
+    if changes.recovered:
+        shown = ", ".join(changes.recovered[:LOW_STOCK_SHOWN])
+        if len(changes.recovered) > LOW_STOCK_SHOWN:
+            shown += " " + t(
+                lang, "summary_low_more", count=len(changes.recovered) - LOW_STOCK_SHOWN
+            )
+        lines.append(t(lang, "alerts_recovered", articles=shown))
+    return "\n".join(lines)
+
+
+def sheet_reason(lang: str, code: str | None) -> str:
+    """Why the sheet was not written, from the problem code the exporter returned."""
+    key = f"sheet_reason_{code}"
+    return t(lang, key if key in LANGUAGES[DEFAULT_LANGUAGE] else "sheet_reason_internal")
+
+
+def failure(lang: str, data: SyncFailure, tz: str, trigger: Trigger = Trigger.MANUAL) -> str:
     when = local_time(data.will_retry_at, tz, "%H:%M") if data.will_retry_at else "?"
     lines = [
         t(lang, "fail_title"),
@@ -163,4 +201,8 @@ def failure(lang: str, data: SyncFailure, tz: str) -> str:
     ]
     if data.will_retry_at is not None and data.attempts_left > 0:
         lines.append(t(lang, "fail_retry", when=when, left=data.attempts_left))
+    elif trigger is Trigger.RETRY and data.reason in RETRIED:
+        lines.append(t(lang, "fail_final"))
+    if data.schedule_paused:
+        lines.append(t(lang, "fail_schedule_paused"))
     return "\n".join(lines)

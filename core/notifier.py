@@ -93,6 +93,7 @@ class SyncFailure:
     detail: str = ""  # safe to show: never holds the key
     will_retry_at: datetime | None = None
     attempts_left: int = 0
+    schedule_paused: bool = False  # a rejected key paused the seller's schedule
 
 
 @dataclass(slots=True)
@@ -119,3 +120,13 @@ class Notifier(Protocol):
     async def sync_failed(
         self, chat: ChatRef, message_id: int | None, failure: SyncFailure, trigger: Trigger
     ) -> None: ...
+
+    async def stock_alerts(
+        self, chat: ChatRef, changes: AlertChanges, summary: SyncSummary
+    ) -> None:
+        """One grouped message: products newly low and products recovered."""
+
+    async def key_expiring(self, chat: ChatRef, expires_at: datetime, days_left: int) -> None: ...
+
+    async def sync_interrupted(self, chat: ChatRef) -> None:
+        """A sync was cut short by a restart; the next one runs normally."""

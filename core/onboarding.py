@@ -112,6 +112,7 @@ async def store_key(
     tenant.key_invalid_reason = None
     tenant.seller_id = info.seller_id
     tenant.limiter_state = None
+    tenant.key_expiry_warned_days = None
     if other_account:
         await session.execute(delete(DataPartState).where(DataPartState.tenant_id == tenant.id))
         await session.execute(delete(StoredOrder).where(StoredOrder.tenant_id == tenant.id))

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -22,10 +22,10 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import parts_codec, snapshot_store
+from core import leases, parts_codec, snapshot_store
+from core.alerts import update_alerts
 from core.clock import utcnow
 from core.notifier import (
-    AlertChanges,
     ChatRef,
     FailureReason,
     Notifier,
@@ -61,6 +61,13 @@ log = logging.getLogger(__name__)
 REMAINS_MAX_POLL_SECONDS = 600.0
 
 
+SYNC_LEASE_TTL = timedelta(seconds=90)
+
+
+def sync_lease(tenant_id: int) -> str:
+    return f"sync:{tenant_id}"
+
+
 class SyncStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
@@ -87,14 +94,7 @@ class SyncResult:
     failure: SyncFailure | None = None
     report: StockReport | None = None
     stale_until: datetime | None = None  # the earliest time a stale part can refresh
-
-    @property
-    def transient_failure(self) -> bool:
-        return self.failure is not None and self.failure.reason in {
-            FailureReason.WB_UNAVAILABLE,
-            FailureReason.WB_BAD_RESPONSE,
-            FailureReason.RATE_LIMITED,
-        }
+    pending_until: datetime | None = None  # when unfinished work can continue
 
 
 @dataclass(slots=True)
@@ -107,6 +107,31 @@ class _Parts:
     fbs: list[FbsStock] = field(default_factory=list)
     remains: list[RemainsRow] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
+    new_remains_task: bool = True  # a resume only continues a report, never starts one
+    pending_until: datetime | None = None  # unfinished work (a report, orders paging) resumes then
+
+    def pending(self, when: datetime | None) -> None:
+        if when is not None and (self.pending_until is None or when < self.pending_until):
+            self.pending_until = when
+
+
+@dataclass(slots=True)
+class _Run:
+    """One sync in flight."""
+
+    tenant: Tenant
+    chat: ChatRef
+    log_id: int
+    trigger: Trigger
+    attempt: int
+    verbose: bool
+    started: float
+    limiter: RateLimiter
+    message_id: int | None = None
+
+
+class _KeepLastCopy(Exception):
+    """Nothing to continue and no new work wanted: use the stored copy as it is."""
 
 
 class _NoCopy(Exception):
@@ -119,7 +144,29 @@ class _NoCopy(Exception):
 
 
 ReportExporter = Callable[[Tenant, StockReport], Awaitable[tuple[bool, str | None]]]
-AfterSync = Callable[[Tenant, "SyncResult"], Awaitable[AlertChanges | None]]
+# (tenant id, attempt, failure) -> (retry time, attempts left), or None when no retry is planned.
+RetryPlanner = Callable[[int, int, SyncFailure], Awaitable[tuple[datetime, int] | None]]
+ResumePlanner = Callable[[int, datetime], Awaitable[None]]
+KeyRejected = Callable[[int], Awaitable[bool]]
+
+TRANSIENT_FAILURES = frozenset(
+    {FailureReason.WB_UNAVAILABLE, FailureReason.WB_BAD_RESPONSE, FailureReason.RATE_LIMITED}
+)
+
+
+class NotifyMode(StrEnum):
+    """What a scheduled run posts in the chat."""
+
+    ALL = "all"  # progress and summary of every run
+    CHANGES = "changes"  # only alerts (newly low / recovered) and final failures
+    SILENT = "silent"  # only final failures and key problems
+
+
+def _verbose(trigger: Trigger, notify_mode: str) -> bool:
+    """A seller who asked for the sync sees it; unattended runs follow the seller's choice."""
+    if trigger in (Trigger.MANUAL, Trigger.ADMIN):
+        return True
+    return notify_mode == NotifyMode.ALL
 
 
 class SyncService:
@@ -144,9 +191,12 @@ class SyncService:
         self._clock = clock
         self._sleep = sleep
         self._running: set[int] = set()
+        self.holder = leases.process_id()
         self._tasks: set[asyncio.Task[SyncResult]] = set()
         self.exporter: ReportExporter | None = None
-        self.alerts: AfterSync | None = None
+        self.retry_planner: RetryPlanner | None = None
+        self.resume_planner: ResumePlanner | None = None
+        self.on_key_rejected: KeyRejected | None = None
 
     def is_running(self, tenant_id: int) -> bool:
         return tenant_id in self._running
@@ -171,18 +221,35 @@ class SyncService:
         if tenant.is_paused and trigger is not Trigger.ADMIN:
             return StartResult.PAUSED
         # Claim the tenant before the task starts so a second /sync right after sees it.
-        self._running.add(tenant_id)
-        task = asyncio.create_task(self._run_claimed(tenant_id, trigger))
+        if not await self._claim(tenant_id):
+            return StartResult.ALREADY_RUNNING
+        task = asyncio.create_task(self._run_claimed(tenant_id, trigger, 0))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return StartResult.STARTED
 
-    async def run(self, tenant_id: int, trigger: Trigger) -> SyncResult | None:
-        """Run a sync now and wait for it; None when one is already running."""
-        if tenant_id in self._running:
+    async def run(self, tenant_id: int, trigger: Trigger, attempt: int = 0) -> SyncResult | None:
+        """Run a sync now and wait for it; None when one of this tenant is already running."""
+        if not await self._claim(tenant_id):
             return None
+        return await self._run_claimed(tenant_id, trigger, attempt)
+
+    async def _claim(self, tenant_id: int) -> bool:
+        """This process's lock, then the database lease (another process may share the DB)."""
+        if tenant_id in self._running:
+            return False
         self._running.add(tenant_id)
-        return await self._run_claimed(tenant_id, trigger)
+        try:
+            claimed = await leases.acquire(
+                self._sessions, sync_lease(tenant_id), self.holder, SYNC_LEASE_TTL
+            )
+        except Exception:
+            self._running.discard(tenant_id)
+            raise
+        if not claimed:
+            self._running.discard(tenant_id)
+            log.info("tenant %s is being synced by another process", tenant_id)
+        return claimed
 
     async def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait for background syncs; False if some still run after `timeout`."""
@@ -191,17 +258,34 @@ class SyncService:
         _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         return not pending
 
-    async def _run_claimed(self, tenant_id: int, trigger: Trigger) -> SyncResult:
+    async def _run_claimed(self, tenant_id: int, trigger: Trigger, attempt: int) -> SyncResult:
+        heartbeat = asyncio.create_task(self._keep_lease(tenant_id))
         try:
-            return await self._run(tenant_id, trigger)
+            return await self._run(tenant_id, trigger, attempt)
         except Exception:
             log.exception("sync of tenant %s crashed", tenant_id)
             await self._close_open_logs(tenant_id, SyncStatus.FAILED, "internal")
             return SyncResult(SyncStatus.FAILED, None, failure=SyncFailure(FailureReason.INTERNAL))
         finally:
+            heartbeat.cancel()
+            try:
+                await leases.release(self._sessions, sync_lease(tenant_id), self.holder)
+            except Exception:
+                log.exception("could not release the sync lease of tenant %s", tenant_id)
             self._running.discard(tenant_id)
 
-    async def _run(self, tenant_id: int, trigger: Trigger) -> SyncResult:
+    async def _keep_lease(self, tenant_id: int) -> None:
+        """Renew the tenant's lease while the sync runs; a dead process's lease soon expires."""
+        while True:
+            await asyncio.sleep(SYNC_LEASE_TTL.total_seconds() / 3)
+            try:
+                await leases.acquire(
+                    self._sessions, sync_lease(tenant_id), self.holder, SYNC_LEASE_TTL
+                )
+            except Exception:
+                log.warning("could not renew the sync lease of tenant %s", tenant_id)
+
+    async def _run(self, tenant_id: int, trigger: Trigger, attempt: int) -> SyncResult:
         started = time.monotonic()
         async with self._sessions() as session:
             tenant = await session.get(Tenant, tenant_id)
@@ -217,26 +301,34 @@ class SyncService:
             )
             session.add(sync_log)
             await session.commit()
-        chat = ChatRef(tenant.id, tenant.chat_id, tenant.language, tenant.timezone)
-        message_id = await self._notifier.sync_started(chat, trigger)
-        if message_id is not None:
-            await self._update_log(sync_log.id, progress_message_id=message_id)
-
-        limiter = RateLimiter(
-            TokenType(tenant.token_type or TokenType.BASE),
-            state=tenant.limiter_state,
-            enabled=self._settings.wb_rate_limits,
+        run = _Run(
+            tenant=tenant,
+            chat=ChatRef(tenant.id, tenant.chat_id, tenant.language, tenant.timezone),
+            log_id=sync_log.id,
+            trigger=trigger,
+            attempt=attempt,
+            verbose=_verbose(trigger, tenant.notify_mode),
+            started=started,
+            limiter=RateLimiter(
+                TokenType(tenant.token_type or TokenType.BASE),
+                state=tenant.limiter_state,
+                enabled=self._settings.wb_rate_limits,
+            ),
         )
+        if run.verbose:
+            run.message_id = await self._notifier.sync_started(run.chat, trigger)
+            if run.message_id is not None:
+                await self._update_log(run.log_id, progress_message_id=run.message_id)
         client = WBClient(
             self._http,
             self._vault.decrypt(tenant.wb_key_encrypted),
-            limiter=limiter,
+            limiter=run.limiter,
             base_url=self._settings.wb_api_url,
             max_wait=self._settings.wb_max_wait_seconds,
             sleep=self._sleep,
         )
         progress = ProgressState()
-        parts = _Parts()
+        parts = _Parts(new_remains_task=trigger is not Trigger.RESUME)
         try:
             for step, reader in (
                 (SyncStep.CARDS, self._read_cards),
@@ -245,63 +337,57 @@ class SyncService:
                 (SyncStep.ORDERS, self._read_orders),
             ):
                 progress.current = step
-                await self._notifier.sync_progress(chat, message_id, progress)
+                await self._progress(run, progress)
                 await reader(client, tenant, parts)
                 progress.done.append(step)
             progress.current = SyncStep.REPORT
-            await self._notifier.sync_progress(chat, message_id, progress)
+            await self._progress(run, progress)
             report = await self._build(tenant, parts)
         except _NoCopy as exc:
-            failure = SyncFailure(FailureReason.RATE_LIMITED, str(exc.part), exc.retry_at)
             return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+                run, SyncFailure(FailureReason.RATE_LIMITED, str(exc.part), exc.retry_at)
             )
         except WBAuthError as exc:
             await self._mark_key_rejected(tenant.id, exc)
-            failure = SyncFailure(FailureReason.KEY_REJECTED, exc.detail or exc.title)
             return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+                run, SyncFailure(FailureReason.KEY_REJECTED, exc.detail or exc.title)
             )
         except WBForbiddenError as exc:
-            failure = SyncFailure(FailureReason.TOKEN_TYPE_REFUSED, exc.detail or exc.title)
             return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+                run, SyncFailure(FailureReason.TOKEN_TYPE_REFUSED, exc.detail or exc.title)
             )
         except (WBUnavailableError, WBRateLimitedError) as exc:
-            failure = SyncFailure(FailureReason.WB_UNAVAILABLE, exc.title or str(exc.status or ""))
             return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+                run,
+                SyncFailure(FailureReason.WB_UNAVAILABLE, exc.title or str(exc.status or "")),
             )
         except WBBadResponseError as exc:
-            failure = SyncFailure(FailureReason.WB_BAD_RESPONSE, exc.title)
-            return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
-            )
+            return await self._fail(run, SyncFailure(FailureReason.WB_BAD_RESPONSE, exc.title))
         except WBError as exc:
-            failure = SyncFailure(FailureReason.WB_UNAVAILABLE, f"HTTP {exc.status}")
             return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
+                run, SyncFailure(FailureReason.WB_UNAVAILABLE, f"HTTP {exc.status}")
             )
         except Exception:
             # A bug must not leave the log "in progress" nor the seller waiting in silence.
             log.exception("sync of tenant %s crashed", tenant.id)
-            failure = SyncFailure(FailureReason.INTERNAL)
-            return await self._fail(
-                tenant, chat, sync_log.id, message_id, trigger, failure, limiter, started
-            )
+            return await self._fail(run, SyncFailure(FailureReason.INTERNAL))
+        return await self._finish(run, parts, report)
 
-        duration = time.monotonic() - started
+    async def _finish(self, run: _Run, parts: _Parts, report: StockReport) -> SyncResult:
+        tenant = run.tenant
+        duration = time.monotonic() - run.started
         stale = [s for s in parts.statuses.values() if not s.refreshed]
         status = SyncStatus.PARTIAL if stale else SyncStatus.COMPLETED
         stale_until = min(
             (s.next_refresh_at for s in stale if s.next_refresh_at is not None), default=None
         )
-        await self._store(tenant, sync_log.id, report, status, duration, parts, limiter)
+        await self._store(tenant, run.log_id, report, status, duration, parts, run.limiter)
 
         sheet_written: bool | None = None
         sheet_error: str | None = None
         if self.exporter is not None and tenant.spreadsheet_id:
             sheet_written, sheet_error = await self.exporter(tenant, report)
+        changes = await update_alerts(self._sessions, tenant.id, report, self._clock())
         summary = SyncSummary(
             totals=report.totals,
             low_stock=report.low_stock,
@@ -311,15 +397,14 @@ class SyncService:
             parts=tuple(parts.statuses[p] for p in DataPart),
             sheet_written=sheet_written,
             sheet_error=sheet_error,
+            alerts=changes,
         )
-        result = SyncResult(status, sync_log.id, summary, report=report, stale_until=stale_until)
-        if self.alerts is not None:
-            changes = await self.alerts(tenant, result)
-            summary = _with_alerts(summary, changes)
-            result = SyncResult(
-                status, sync_log.id, summary, report=report, stale_until=stale_until
-            )
-        await self._notifier.sync_finished(chat, message_id, summary, trigger)
+        if run.verbose:
+            await self._notifier.sync_finished(run.chat, run.message_id, summary, run.trigger)
+        elif tenant.notify_mode == NotifyMode.CHANGES and changes.any:
+            await self._notifier.stock_alerts(run.chat, changes, summary)
+        if parts.pending_until is not None and self.resume_planner is not None:
+            await self.resume_planner(tenant.id, parts.pending_until)
         log.info(
             "sync of tenant %s %s in %.1f s: %d products, %d FBO, %d FBS, %d orders",
             tenant.id,
@@ -330,7 +415,18 @@ class SyncService:
             report.totals.fbs_units,
             report.totals.orders,
         )
-        return result
+        return SyncResult(
+            status,
+            run.log_id,
+            summary,
+            report=report,
+            stale_until=stale_until,
+            pending_until=parts.pending_until,
+        )
+
+    async def _progress(self, run: _Run, progress: ProgressState) -> None:
+        if run.verbose:
+            await self._notifier.sync_progress(run.chat, run.message_id, progress)
 
     # -- the parts -----------------------------------------------------------------------
 
@@ -413,6 +509,8 @@ class SyncService:
         retry_at: datetime | None = None
         try:
             if task_id is None:
+                if not parts.new_remains_task:
+                    raise _KeepLastCopy
                 task_id = await client.create_remains_report()
                 state = {"task_id": task_id, "created_at": self._clock().isoformat()}
                 await self._save_part(tenant.id, DataPart.REMAINS, state=state, keep_payload=True)
@@ -440,9 +538,14 @@ class SyncService:
                     break
                 if time.monotonic() > deadline:
                     retry_at = client.limiter.next_allowed_at(Method.REMAINS_STATUS)
+                    parts.pending(retry_at)
                     break
         except RateLimitWait as wait:
             retry_at = wait.retry_at
+            if task_id is not None:
+                parts.pending(retry_at)  # a report is waiting on WB: continue it then
+        except _KeepLastCopy:
+            pass
         # Finish with the last downloaded copy (or none yet); the pending task id is kept.
         stored = await self._part(tenant.id, DataPart.REMAINS)
         if stored is not None and stored.payload is not None:
@@ -479,6 +582,7 @@ class SyncService:
                     break
         except RateLimitWait as wait:
             retry_at = wait.retry_at
+            parts.pending(retry_at)
         fetched_at = now if refreshed else (stored.fetched_at if stored else None)
         async with self._sessions() as session:
             row = await session.get(DataPartState, (tenant.id, DataPart.ORDERS.value))
@@ -555,31 +659,34 @@ class SyncService:
             row.key_last_used_at = now
             row.limiter_state = limiter.to_state()
 
-    async def _fail(
-        self,
-        tenant: Tenant,
-        chat: ChatRef,
-        log_id: int,
-        message_id: int | None,
-        trigger: Trigger,
-        failure: SyncFailure,
-        limiter: RateLimiter,
-        started: float,
-    ) -> SyncResult:
+    async def _fail(self, run: _Run, failure: SyncFailure) -> SyncResult:
+        """Log the failure, plan a retry when it is transient, tell the seller when it matters."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
-            sync_log = await session.get(SyncLog, log_id)
+            sync_log = await session.get(SyncLog, run.log_id)
             assert sync_log is not None
             sync_log.status = SyncStatus.FAILED
             sync_log.finished_at = now
-            sync_log.duration_ms = int((time.monotonic() - started) * 1000)
+            sync_log.duration_ms = int((time.monotonic() - run.started) * 1000)
             sync_log.error = f"{failure.reason}: {failure.detail}"[:500]
-            row = await session.get(Tenant, tenant.id)
+            row = await session.get(Tenant, run.tenant.id)
             if row is not None:
-                row.limiter_state = limiter.to_state()
-        log.warning("sync of tenant %s failed: %s", tenant.id, failure.reason)
-        await self._notifier.sync_failed(chat, message_id, failure, trigger)
-        return SyncResult(SyncStatus.FAILED, log_id, failure=failure)
+                row.limiter_state = run.limiter.to_state()
+        log.warning("sync of tenant %s failed: %s", run.tenant.id, failure.reason)
+        final = True
+        if failure.reason in TRANSIENT_FAILURES and self.retry_planner is not None:
+            planned = await self.retry_planner(run.tenant.id, run.attempt, failure)
+            if planned is not None:
+                retry_at, attempts_left = planned
+                failure = replace(failure, will_retry_at=retry_at, attempts_left=attempts_left)
+                final = False
+        if failure.reason is FailureReason.KEY_REJECTED and self.on_key_rejected is not None:
+            paused = await self.on_key_rejected(run.tenant.id)
+            failure = replace(failure, schedule_paused=paused)
+        # Quiet runs speak only when nothing more will be tried; key problems are always told.
+        if run.verbose or final or failure.reason is FailureReason.KEY_REJECTED:
+            await self._notifier.sync_failed(run.chat, run.message_id, failure, run.trigger)
+        return SyncResult(SyncStatus.FAILED, run.log_id, failure=failure)
 
     async def _mark_key_rejected(self, tenant_id: int, exc: WBAuthError) -> None:
         async with self._sessions() as session, session.begin():
@@ -604,22 +711,6 @@ class SyncService:
             if row is not None:
                 for name, value in values.items():
                     setattr(row, name, value)
-
-
-def _with_alerts(summary: SyncSummary, changes: AlertChanges | None) -> SyncSummary:
-    if changes is None:
-        return summary
-    return SyncSummary(
-        totals=summary.totals,
-        low_stock=summary.low_stock,
-        low_stock_threshold=summary.low_stock_threshold,
-        window_days=summary.window_days,
-        duration_seconds=summary.duration_seconds,
-        parts=summary.parts,
-        sheet_written=summary.sheet_written,
-        sheet_error=summary.sheet_error,
-        alerts=changes,
-    )
 
 
 def _local_day(now: datetime, tz: str) -> date:

@@ -83,6 +83,8 @@ class Tenant(Base):
     sheet_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sheet_error: Mapped[str | None] = mapped_column(String(255))
     limiter_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    alerts_baseline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key_expiry_warned_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

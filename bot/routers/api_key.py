@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 from aiogram import Bot, F, Router
@@ -15,8 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
+from bot.schedule_words import describe_cron_words
 from bot.texts import t
+from core.jobs import apply_tenant_schedule
 from core.onboarding import KeyCheck, KeyProblem, check_key, store_key
+from core.scheduling import DEFAULT_CRON
 from core.settings import Settings
 from core.vault import KeyVault
 from core.wb.token import TokenType, categories_to_mask
@@ -55,12 +59,13 @@ async def api_key(
     vault: KeyVault,
     http: aiohttp.ClientSession,
     settings: Settings,
+    app: Any,
 ) -> None:
     if not command.args:
         await state.set_state(KeyInput.waiting)
         await message.answer(t(lang, "key_ask"))
         return
-    await _take_key(message, command.args, lang, bot, sessions, vault, http, settings)
+    await _take_key(message, command.args, lang, bot, sessions, vault, http, settings, app)
 
 
 async def key_as_next_message(
@@ -72,10 +77,11 @@ async def key_as_next_message(
     vault: KeyVault,
     http: aiohttp.ClientSession,
     settings: Settings,
+    app: Any,
 ) -> None:
     await state.clear()
     assert message.text is not None
-    await _take_key(message, message.text, lang, bot, sessions, vault, http, settings)
+    await _take_key(message, message.text, lang, bot, sessions, vault, http, settings, app)
 
 
 async def _take_key(
@@ -87,6 +93,7 @@ async def _take_key(
     vault: KeyVault,
     http: aiohttp.ClientSession,
     settings: Settings,
+    app: Any,
 ) -> None:
     deleted = await _delete(bot, message)
     key = key.strip()
@@ -112,8 +119,13 @@ async def _take_key(
             session.add(tenant)
             await session.flush()
         replaced = await store_key(session, tenant, key, verdict.info, vault)
+        if not replaced and tenant.schedule_cron is None:
+            tenant.schedule_cron = DEFAULT_CRON
         await session.commit()
         tenant_id = tenant.id
+        schedule_cron = tenant.schedule_cron
+        # A new key also lifts a pause caused by a rejected key.
+        apply_tenant_schedule(app.scheduler, tenant)
     info = verdict.info
     lines = [
         t(
@@ -128,6 +140,8 @@ async def _take_key(
         lines.append(t(lang, "key_not_read_only"))
     if info.token_type is TokenType.BASE:
         lines.append(t(lang, "key_base_note"))
+    if schedule_cron:
+        lines.append(t(lang, "key_schedule_set", words=describe_cron_words(schedule_cron, lang)))
     lines.append(note)
     lines.append(t(lang, "key_next_step"))
     await _edit(checking, "\n\n".join(lines))

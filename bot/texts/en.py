@@ -175,4 +175,114 @@ TEXTS: dict[str, str] = {
     "result_in_progress": "running",
     "result_interrupted": "interrupted",
     "not_private_text": "I work in a private chat: message me directly.",
+    "alerts_title": "Stock changes:",
+    "alerts_newly_low": "Running low (less than {threshold} days of cover):",
+    "alerts_recovered": "Back in stock: {articles}",
+    "key_expiring": "Your WB key expires on {date} ({days} days left). Create a new key in your WB account and send it: /api_key",
+    "sync_interrupted": "A sync was interrupted by a bot restart. The next one will run normally; you can start /sync.",
+    "fail_schedule_paused": "Automatic refreshes are paused until a new key arrives.",
+    "fail_final": "No retries left. The next sync runs on schedule, or start /sync.",
+    "schedule_now": "Schedule: {words} ({tz}).",
+    "schedule_off_now": "Automatic refreshes are off.",
+    "schedule_next": "Next runs: {runs}",
+    "schedule_notify": "Messages about scheduled refreshes: {mode}.",
+    "notify_all": "every refresh",
+    "notify_changes": "only alerts and changes",
+    "notify_silent": "only errors",
+    "schedule_usage": "Set: /schedule <cron>, e.g. /schedule 0 */6 * * * (every 6 hours).\nTimezone: /schedule tz Asia/Novosibirsk\nMessages: /schedule notify all | changes | silent\nTurn off: /schedule off",
+    "schedule_set": "Done. Schedule: {words} ({tz}).",
+    "schedule_turned_off": "Automatic refreshes are off. Turn them on again: /schedule 0 */6 * * *",
+    "schedule_slow_parts": "Mind WB's limits for your key: {parts}.",
+    "schedule_slow_part": "{part} will refresh at most {interval}",
+    "slow_part_orders": "orders",
+    "slow_part_remains": "WB warehouse stock",
+    "schedule_invalid": "I can't read the schedule “{expr}”: {reason}. It needs 5 fields: minute hour day month weekday. Example: /schedule 0 */6 * * * — every 6 hours.",
+    "cron_field_count": "5 fields are needed, this has {count}",
+    "cron_bad_value": "the {field} field's value “{value}” is not allowed ({low}–{high})",
+    "cron_bad_value_plain": "the {field} field's value “{value}” is not allowed",
+    "cron_day_and_weekday": "day of month and weekday cannot both be set",
+    "cron_never_runs": "this schedule never runs",
+    "cron_too_frequent": "too often — at most once every 5 minutes",
+    "cron_field_minute": "minute",
+    "cron_field_hour": "hour",
+    "cron_field_day": "day",
+    "cron_field_month": "month",
+    "cron_field_weekday": "weekday",
+    "schedule_tz_set": "Timezone: {tz}. Schedule: {words}.",
+    "schedule_tz_invalid": "I don't know the timezone “{tz}”. Example: /schedule tz Europe/Moscow or /schedule tz Asia/Novosibirsk.",
+    "schedule_notify_set": "Messages about scheduled refreshes: {mode}.",
+    "schedule_notify_invalid": "Choose: /schedule notify all (every refresh), changes (only alerts and changes) or silent (only errors).",
+    "schedule_needs_key": "Connect your WB API key first: /api_key",
+    "schedule_key_paused": "Automatic refreshes are paused: WB rejected the key. Send a new one: /api_key",
+    "button_hourly": "Every hour",
+    "button_every_6h": "Every 6 hours",
+    "button_daily_9": "Daily at 09:00",
+    "button_off": "Turn off",
+    "threshold_now": "Low-stock threshold: {days} days. Change it: /threshold <days>, e.g. /threshold 10",
+    "threshold_set": "Done: an item is low when it has less than {days} days of cover.",
+    "threshold_invalid": "The threshold is a whole number of days from 1 to 365, e.g. /threshold 10.",
+    "threshold_needs_start": "Press /start first.",
+    "key_schedule_set": "Automatic refreshes: {words}. Change: /schedule",
+    "sheet_no_tenant": "Press /start first, then link the sheet.",
+    "sheet_linked": (
+        "Sheet “{title}” linked: {url}\n"
+        "After every sync I rewrite its “Сводка” (summary) and “По размерам” (by size) tabs; "
+        "other tabs are left alone. {email} needs Editor access — with Viewer access I cannot "
+        "write.\nFill it now: /sync"
+    ),
+    "sheet_bad_link": (
+        "That doesn't look like a Google Sheets link. Send a link like "
+        "https://docs.google.com/spreadsheets/d/… (or its id): /sheet <link>. "
+        "To unlink: /sheet off. Nothing was saved."
+    ),
+    "sheet_not_shared": (
+        "I have no access to this sheet. Open its Share settings, add {email} as an Editor and "
+        "send /sheet again. Nothing was saved."
+    ),
+    "sheet_not_found": (
+        "No sheet was found at that address. Check the link: copy it from the address bar of the "
+        "open sheet. Nothing was saved."
+    ),
+    "sheet_unavailable": "Google Sheets is not answering right now. Try again in a few minutes. Nothing was saved.",
+    "sheet_not_configured": (
+        "Google Sheets export is not set up on this bot (no Google service account) — please tell "
+        "the administrator. The Excel report is always available: /export. Nothing was saved."
+    ),
+    "sheet_rejected": (
+        "Google refused the request for this document. Make sure it is a Google Sheet, not an "
+        "Excel file uploaded to Drive (File → Save as Google Sheets). Nothing was saved."
+    ),
+    "sheet_internal": "Could not check the sheet because of an internal error. Try again later. Nothing was saved.",
+    "sheet_status_linked": "Google Sheet: {url}",
+    "sheet_status_written": "Last written: {when}.",
+    "sheet_status_never_written": "Nothing written yet — run /sync.",
+    "sheet_status_failed": "The last write failed: {reason}.",
+    "sheet_status_manage": "Replace: /sheet <link>, unlink: /sheet off",
+    "sheet_status_not_linked": (
+        "No Google Sheet linked. To link one:\n"
+        "1. Create a spreadsheet in Google Sheets.\n"
+        "2. In its Share settings, add {email} as an Editor.\n"
+        "3. Send /sheet <link to the sheet>.\n"
+        "After every sync I will rewrite its “Сводка” and “По размерам” tabs."
+    ),
+    "sheet_status_not_configured": (
+        "Google Sheets export is not set up on this bot (no Google service account). "
+        "Excel report: /export"
+    ),
+    "sheet_off": "Sheet unlinked: I will not write to it any more. The sheet and its data stay yours.",
+    "sheet_off_none": "No Google Sheet is linked.",
+    "sheet_reason_not_shared": "no write access — give the bot's service account Editor access (/sheet)",
+    "sheet_reason_not_found": "the sheet was not found — it may have been deleted (/sheet)",
+    "sheet_reason_unavailable": "Google Sheets is not answering",
+    "sheet_reason_not_configured": "Google Sheets export is not set up on the bot",
+    "sheet_reason_rejected": "Google refused the request",
+    "sheet_reason_unlinked": "the sheet was unlinked",
+    "sheet_reason_internal": "an internal error",
+    "export_caption": "Stock as of {when}: tabs “Сводка” (summary) and “По размерам” (by size).",
+    "export_no_report": "No report yet: run /sync, and once it finishes I can send the file.",
+    "export_failed": "Could not send the file. Please try again later.",
+    "throttle_sync_wait": "A sync was started just now. You can start the next one in {seconds} s.",
+    "throttle_too_many": "Too many messages in a row — I'll skip them for a few seconds. Please wait a little and try again.",
+    "error_generic": "Something went wrong while handling your message. We know about it; please try again a bit later. Commands: /help",
+    "button_unknown": "This button is outdated or not available. Commands: /help",
 }
