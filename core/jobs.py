@@ -28,6 +28,7 @@ from core.scheduler import (
     schedule_once,
     set_tenant_schedule,
 )
+from core.recovery import recover_interrupted_syncs
 from core.settings import Settings
 from core.sync import SyncService
 from storage.models import HealthCheck, SyncLog, Tenant
@@ -186,6 +187,8 @@ async def health_check() -> None:
     try:
         async with rt.sessions() as session, session.begin():
             session.add(HealthCheck(checked_at=rt.clock(), ok=ok, details=details))
+        # Syncs of a process that died after our start show up once their leases expire.
+        await recover_interrupted_syncs(rt.sessions, rt.notifier, rt.syncs.running_ids())
     except Exception:
         log.exception("could not store the health check")
 

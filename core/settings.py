@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     wb_api_url: str | None = None
     sheets_api_url: str | None = None
     google_service_account_file: str | None = None
+    # First pause before retrying a 429/5xx from Google (doubles each try, 3 tries in all).
+    sheets_retry_delay_seconds: float = 2.0
     default_timezone: str = "Europe/Moscow"
     sync_log_retention_days: int = 30
     low_stock_threshold_days: int = 7
@@ -46,6 +48,7 @@ class Settings(BaseSettings):
     # A Base key's remains report may take ~30 min; the sync waits at most this long in one go.
     wb_max_wait_seconds: float = 65.0
     wb_rate_limits: bool = True
+    wb_retry_backoff_seconds: float = 1.0
     # A statistics page holds up to ~80,000 rows; a shorter page is taken as the last one.
     wb_orders_page_rows: int = 80_000
     port: int = 8080
@@ -53,6 +56,16 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
     drop_pending_updates: bool = False
+    # On SIGTERM, running syncs get this long to finish before they are recorded as interrupted.
+    shutdown_grace_seconds: float = 20.0
+    # Telegram 429 flood control: wait what Telegram asks (at most this long), this many times.
+    telegram_retry_attempts: int = 3
+    telegram_max_retry_after: float = 60.0
+    # Per-user throttling (0 turns a limit off): one /sync per this many seconds for a connected
+    # shop, and at most `throttle_messages` messages per `throttle_window_seconds`.
+    throttle_sync_seconds: float = 60.0
+    throttle_messages: int = 20
+    throttle_window_seconds: float = 10.0
     key_file: str | None = Field(default=None, description="where the embedded default key lives")
 
     @field_validator("admin_ids", mode="before")

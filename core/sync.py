@@ -258,6 +258,14 @@ class SyncService:
         _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         return not pending
 
+    async def cancel_all(self) -> None:
+        """Cancel the background syncs (a shutdown past its grace time) and wait for them."""
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
     async def _run_claimed(self, tenant_id: int, trigger: Trigger, attempt: int) -> SyncResult:
         heartbeat = asyncio.create_task(self._keep_lease(tenant_id))
         try:
@@ -325,6 +333,7 @@ class SyncService:
             limiter=run.limiter,
             base_url=self._settings.wb_api_url,
             max_wait=self._settings.wb_max_wait_seconds,
+            backoff=self._settings.wb_retry_backoff_seconds,
             sleep=self._sleep,
         )
         progress = ProgressState()
@@ -382,6 +391,8 @@ class SyncService:
             (s.next_refresh_at for s in stale if s.next_refresh_at is not None), default=None
         )
         await self._store(tenant, run.log_id, report, status, duration, parts, run.limiter)
+        if parts.pending_until is not None and self.resume_planner is not None:
+            await self.resume_planner(tenant.id, parts.pending_until)
 
         sheet_written: bool | None = None
         sheet_error: str | None = None
@@ -403,8 +414,6 @@ class SyncService:
             await self._notifier.sync_finished(run.chat, run.message_id, summary, run.trigger)
         elif tenant.notify_mode == NotifyMode.CHANGES and changes.any:
             await self._notifier.stock_alerts(run.chat, changes, summary)
-        if parts.pending_until is not None and self.resume_planner is not None:
-            await self.resume_planner(tenant.id, parts.pending_until)
         log.info(
             "sync of tenant %s %s in %.1f s: %d products, %d FBO, %d FBS, %d orders",
             tenant.id,

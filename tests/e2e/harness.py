@@ -84,6 +84,8 @@ def make_settings(
         "wb_api_url": wb.url,
         "admin_ids": "900",
         "key_file": str(tmp_path / "encryption.key"),
+        # Scenarios sync back to back; the /sync cooldown has its own tests.
+        "throttle_sync_seconds": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -94,20 +96,53 @@ async def running_bot(
     database_url: str,
     tmp_path: Path,
     sellers: SellerData | Iterable[SellerData],
+    *,
+    wb: FakeWB | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
-    async with FakeTelegram(token=BOT_TOKEN) as tg, FakeWB(sellers) as wb:
-        settings = make_settings(database_url, tmp_path, tg, wb, **overrides)
-        app = await create_app(settings)
-        polling = asyncio.create_task(run_polling(app))
+    """The bot running against fresh fakes (or a WB fake kept across a restart)."""
+    async with contextlib.AsyncExitStack() as stack:
+        tg = await stack.enter_async_context(FakeTelegram(token=BOT_TOKEN))
+        if wb is None:
+            wb = await stack.enter_async_context(FakeWB(sellers))
+        async with _app(database_url, tmp_path, tg, wb, overrides) as harness:
+            yield harness
+
+
+@contextlib.asynccontextmanager
+async def _app(
+    database_url: str, tmp_path: Path, tg: FakeTelegram, wb: FakeWB, overrides: dict[str, Any]
+) -> AsyncIterator[Harness]:
+    settings = make_settings(database_url, tmp_path, tg, wb, **overrides)
+    app = await create_app(settings)
+    polling = asyncio.create_task(run_polling(app))
+    try:
+        await tg.wait_for_call("getMe", timeout=10)
+        yield Harness(tg, wb, app, settings)
+    finally:
+        await app.syncs.wait_idle(timeout=10)
+        with contextlib.suppress(RuntimeError):
+            await app.dispatcher.stop_polling()
         try:
-            await tg.wait_for_call("getMe", timeout=10)
-            yield Harness(tg, wb, app, settings)
-        finally:
-            await app.syncs.wait_idle(timeout=10)
-            with contextlib.suppress(RuntimeError):
-                await app.dispatcher.stop_polling()
-            try:
-                await asyncio.wait_for(polling, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                polling.cancel()
+            await asyncio.wait_for(polling, timeout=10)
+        except (TimeoutError, asyncio.CancelledError):
+            polling.cancel()
+
+
+async def onboard(
+    h: Harness, seller: SellerData, *, token_type: int = 3, chat_id: int = 1001
+) -> int:
+    """Give the seller's key to the bot; returns the tenant id."""
+    from sqlalchemy import select
+
+    from storage.models import Tenant
+    from tests.fakes.wb import make_token
+
+    key = make_token(token_type=token_type, seller_id=seller.seller_id)
+    mark = h.tg.mark()
+    h.tg.user_says(f"/api_key {key}", chat_id=chat_id)
+    await h.wait_text(chat_id, "(в зашифрованном виде)", since=mark)
+    async with h.app.sessions() as session:
+        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.chat_id == chat_id))
+    assert tenant_id is not None
+    return tenant_id
