@@ -134,3 +134,21 @@ async def test_api_key_in_a_group_is_refused(database_url: str, tmp_path: Path) 
         text = await h.reply_to(f"/api_key {key}", chat_id=-100500, user_id=42, chat_type="group")
         assert "только в личном чате" in text
         assert await _tenants(h) == []
+
+
+async def test_command_menu_failure_is_logged_not_fatal(database_url: str, tmp_path: Path) -> None:
+    import contextlib
+
+    from tests.e2e.harness import BOT_TOKEN, _app
+    from tests.fakes.telegram import FakeTelegram
+    from tests.fakes.wb import FakeWB
+
+    seller = small_seller()
+    async with contextlib.AsyncExitStack() as stack:
+        tg = await stack.enter_async_context(FakeTelegram(token=BOT_TOKEN))
+        wb = await stack.enter_async_context(FakeWB(seller))
+        tg.fail_next("setMyCommands", error_code=500, description="Internal Server Error", times=2)
+        async with _app(database_url, tmp_path, tg, wb, {}) as h:
+            assert "/api_key" in await h.reply_to("/start")
+            failed = [c for c in tg.calls_to("setMyCommands") if not c.ok]
+            assert len(failed) == 2

@@ -123,3 +123,23 @@ async def test_base_key_never_provokes_a_429_and_says_what_is_stale(
         assert all(r.status != 429 for r in h.wb.requests)
         assert h.wb.calls("remains_create") == 1
         assert h.wb.calls("orders") == 1
+
+
+async def test_personal_key_sync_of_a_realistic_catalogue_completes(
+    database_url: str, tmp_path: Path
+) -> None:
+    """2,000 products (several card pages, FBS chunks of 1,000) with WB's limits on."""
+    seller = small_seller(seed=3, products=2000, max_sizes=4, wb_warehouses=12, orders=20_000)
+    async with running_bot(database_url, tmp_path, seller) as h:
+        h.wb.remains_polls_until_done = 1
+        await _onboard(h, seller)
+        mark = h.tg.mark()
+        h.tg.user_says("/sync")
+        text = await h.wait_text(1001, "Синхронизация завершена", since=mark, timeout=120)
+        assert f"На складах WB (FBO): {number(seller.truth_fbo_units())} шт." in text
+        assert f"На ваших складах (FBS): {number(seller.truth_fbs_units())} шт." in text
+        assert h.wb.calls("cards_list") >= 20
+        stock_calls = [r for r in h.wb.requests if r.method == "fbs_stocks"]
+        assert all(len(r.body["chrtIds"]) <= 1000 for r in stock_calls)
+        assert len(stock_calls) >= 2 * 5  # two warehouses, every chrtId of ~5,000 sizes
+        assert all(r.status != 429 for r in h.wb.requests)
