@@ -42,12 +42,42 @@ async def acquire(
         if result.rowcount == 1:  # type: ignore[attr-defined]
             await session.commit()
             return True
+        current = await session.get(Lease, name)
+        if current is not None:
+            if not holder_is_dead(current.holder):
+                return False
+            # Its holder died on this host (a crash or SIGKILL): no need to wait for expiry.
+            result = await session.execute(
+                update(Lease)
+                .where(Lease.name == name, Lease.holder == current.holder)
+                .values(holder=holder, expires_at=expires)
+            )
+            await session.commit()
+            return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
         session.add(Lease(name=name, holder=holder, expires_at=expires))
         try:
             await session.commit()
         except IntegrityError:
-            return False  # the row exists and belongs to a live holder
+            return False  # another process inserted it first
         return True
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only for a holder on this host whose process no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], name: str, holder: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
+from core.leases import holder_is_dead
 from core.notifier import ChatRef, Notifier
 from core.sync import SyncStatus, sync_lease
 from storage.models import Lease, SyncLog, Tenant
@@ -42,6 +43,7 @@ async def recover_interrupted_syncs(
             for lease in (
                 await session.execute(select(Lease).where(Lease.expires_at >= now))
             ).scalars()
+            if not holder_is_dead(lease.holder)
         }
         for entry in stale:
             if entry.tenant_id in running_here or sync_lease(entry.tenant_id) in live:
