@@ -1,11 +1,13 @@
-"""`python -m bot` runs the bot (long polling); `python -m bot migrate` upgrades the schema."""
+"""`python -m bot` runs the bot (long polling, or a webhook when WEBHOOK_URL is set);
+`python -m bot webhook` serves Telegram's updates over HTTP on $PORT;
+`python -m bot migrate` upgrades the schema;
+`python -m bot rotate-keys` re-encrypts the stored WB keys under the newest ENCRYPTION_KEYS key."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 
 from core.settings import Settings
@@ -22,18 +24,13 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
-async def _run(settings: Settings) -> None:
-    from bot.app import create_app, run_polling
+async def _run(settings: Settings, *, webhook: bool = False) -> None:
+    from bot.app import create_app
+    from bot.lifecycle import serve
 
     app = await create_app(settings)
-    polling = asyncio.create_task(run_polling(app))
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, polling.cancel)
-    try:
-        await polling
-    except asyncio.CancelledError:
-        logging.getLogger(__name__).info("stopped")
+    await serve(app, webhook=webhook)  # until SIGTERM/SIGINT, then a graceful shutdown
+    logging.getLogger(__name__).info("stopped")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -45,20 +42,65 @@ async def _migrate(settings: Settings) -> None:
     await engine.dispose()
 
 
+async def _rotate_keys(settings: Settings) -> int:
+    """Re-encrypt every stored WB key under the newest of ENCRYPTION_KEYS; prints the counts."""
+    from core.key_rotation import rotate_keys
+    from core.vault import KeyVault, parse_keys
+    from storage.db import create_engine, session_factory
+
+    raw = settings.encryption_keys.get_secret_value() if settings.encryption_keys else ""
+    if not parse_keys(raw):
+        logging.getLogger(__name__).error(
+            "ENCRYPTION_KEYS is not set: list the new key first, then the old ones"
+        )
+        return 2
+    engine = create_engine(settings.database_url)
+    try:
+        report = await rotate_keys(session_factory(engine), KeyVault(parse_keys(raw)))
+    finally:
+        await engine.dispose()
+    print(
+        f"Re-encrypted {report.rotated} of {report.total} stored WB keys under the newest key "
+        f"({report.already_current} already were). The old keys can now be removed "
+        "from ENCRYPTION_KEYS."
+    )
+    return 0
+
+
+def webhook_problem(settings: Settings) -> str | None:
+    from bot.webhook import WebhookConfigError, webhook_config
+
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    try:
+        webhook_config(settings.webhook_url, secret)
+    except WebhookConfigError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "migrate", "rotate-keys", "webhook"]
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
     try:
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "rotate-keys":
+            return asyncio.run(_rotate_keys(settings))
         else:
             if not settings.bot_token.get_secret_value():
                 logging.getLogger(__name__).error("BOT_TOKEN is not set")
                 return 2
-            asyncio.run(_run(settings))
+            # `webhook`, or `run` with WEBHOOK_URL set, serves updates over HTTP on $PORT.
+            webhook = args.command == "webhook" or bool(settings.webhook_url)
+            if webhook and (problem := webhook_problem(settings)):
+                logging.getLogger(__name__).error("%s", problem)
+                return 2
+            asyncio.run(_run(settings, webhook=webhook))
     except VaultError as exc:
         logging.getLogger(__name__).error("%s", exc)
         return 3

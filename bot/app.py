@@ -16,9 +16,12 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.health import install_update_clock
+from bot.lifecycle import graceful_shutdown
 from bot.middlewares import TenantMiddleware
 from bot.notifier import TelegramNotifier
 from bot.routers import (
+    admin,
     api_key,
     errors,
     export,
@@ -29,10 +32,12 @@ from bot.routers import (
     start,
     sync,
 )
-from bot.telegram_faults import ChatFaults, FloodControl
+from bot.telegram_faults import ChatFaults, FloodControl, StaleCallbacks
 from bot.texts import LANGUAGES, t
 from bot.throttling import CommandCooldown, MessageRateLimit, Throttle
+from bot.webhook import leave_webhook_mode
 from core.background import Background
+from core.jobs import reschedule
 from core.key_rotation import audit_keys
 from core.settings import Settings
 from core.sheet_export import SheetSync, sheets_exporter
@@ -96,14 +101,17 @@ def build_bot(settings: Settings) -> Bot:
     session.middleware(
         FloodControl(settings.telegram_retry_attempts, settings.telegram_max_retry_after)
     )
+    session.middleware(StaleCallbacks())
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
 def build_dispatcher() -> Dispatcher:
     dp = Dispatcher(storage=MemoryStorage())
     # Order matters: the catch-all fallback comes last.
-    for module in (errors, membership, start, api_key, sync, schedule, sheet, export, fallback):
+    features = (errors, membership, start, api_key, sync, schedule, sheet, export, admin)
+    for module in (*features, fallback):
         dp.include_router(module.create_router())
+    install_update_clock(dp)
     return dp
 
 
@@ -115,8 +123,12 @@ async def create_app(settings: Settings) -> App:
     encryption_keys = (
         settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
     )
-    vault = vault_from_settings(encryption_keys, settings.default_key_file())
-    await check_vault(sessions, vault)
+    try:
+        vault = vault_from_settings(encryption_keys, settings.default_key_file())
+        await check_vault(sessions, vault)
+    except VaultError:
+        await engine.dispose()
+        raise
     bot = build_bot(settings)
     dp = build_dispatcher()
     http = aiohttp.ClientSession()
@@ -127,7 +139,8 @@ async def create_app(settings: Settings) -> App:
     sheets = sheets_exporter(settings)
     if sheets is not None:
         syncs.exporter = SheetSync(sessions, sheets)
-    bot.session.middleware(ChatFaults(sessions))
+    chat_faults = ChatFaults(sessions)  # `on_blocked` listeners: e.g. pause the schedule
+    bot.session.middleware(chat_faults)
     throttle = Throttle(
         settings.throttle_messages,
         settings.throttle_window_seconds,
@@ -137,6 +150,7 @@ async def create_app(settings: Settings) -> App:
     dp.message.outer_middleware(MessageRateLimit(throttle))
     dp.callback_query.outer_middleware(MessageRateLimit(throttle))
     dp.message.middleware(CommandCooldown(throttle))
+    dp.workflow_data.update(throttle=throttle, chat_faults=chat_faults)
     middleware = TenantMiddleware(sessions)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
@@ -152,6 +166,11 @@ async def create_app(settings: Settings) -> App:
         polling_alive=lambda: app.polling,
     )
     dp.workflow_data["app"] = app
+
+    async def pause_blocked(tenant_id: int) -> None:
+        await reschedule(app.scheduler, sessions, tenant_id)
+
+    chat_faults.on_blocked.append(pause_blocked)
     return app
 
 
@@ -183,6 +202,7 @@ async def set_commands(bot: Bot) -> None:
 async def run_polling(app: App) -> None:
     """Long polling until cancelled or stopped by a signal."""
     await set_commands(app.bot)
+    await leave_webhook_mode(app.bot)
     if app.background is not None:
         await app.background.start()
 
@@ -203,4 +223,4 @@ async def run_polling(app: App) -> None:
         )
     finally:
         with contextlib.suppress(Exception):
-            await app.close()
+            await graceful_shutdown(app)

@@ -193,6 +193,18 @@ def sheet_reason(lang: str, code: str | None) -> str:
     return t(lang, key if key in LANGUAGES[DEFAULT_LANGUAGE] else "sheet_reason_internal")
 
 
+def sync_error(lang: str, error: str) -> str:
+    """A stored "reason: detail" error in the seller's words (WB's own detail kept short)."""
+    reason, _, detail = error.partition(":")
+    key = f"error_{reason.strip()}"
+    if key not in LANGUAGES[DEFAULT_LANGUAGE]:
+        return error[:200]
+    detail = detail.strip()
+    if not detail or reason.strip() in ("interrupted", "internal"):
+        return t(lang, key)
+    return f"{t(lang, key)} ({detail[:120]})"
+
+
 def failure(lang: str, data: SyncFailure, tz: str, trigger: Trigger = Trigger.MANUAL) -> str:
     when = local_time(data.will_retry_at, tz, "%H:%M") if data.will_retry_at else "?"
     lines = [

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
 from core.notifier import ChatRef, Notifier, SyncFailure, Trigger
+from core.recovery import recover_interrupted_syncs
 from core.scheduler import (
     RESUME_SYNC,
     RETRY_SYNC,
@@ -28,7 +29,6 @@ from core.scheduler import (
     schedule_once,
     set_tenant_schedule,
 )
-from core.recovery import recover_interrupted_syncs
 from core.settings import Settings
 from core.sync import SyncService
 from storage.models import HealthCheck, SyncLog, Tenant
@@ -143,6 +143,19 @@ def apply_tenant_schedule(scheduler: Any, tenant: Tenant) -> datetime | None:
     )
     cron = tenant.schedule_cron if runnable else None
     return set_tenant_schedule(scheduler, tenant.id, cron, tenant.timezone)
+
+
+async def reschedule(
+    scheduler: Any, sessions: async_sessionmaker[AsyncSession], tenant_id: int
+) -> None:
+    """Re-read the tenant and bring its job in line (after it was blocked or came back)."""
+    async with sessions() as session:
+        tenant = await session.get(Tenant, tenant_id)
+    if tenant is not None:
+        apply_tenant_schedule(scheduler, tenant)
+        if not tenant.is_active and scheduler is not None:
+            cancel_job(scheduler, retry_job_id(tenant_id))
+            cancel_job(scheduler, resume_job_id(tenant_id))
 
 
 # -- maintenance ------------------------------------------------------------------------------

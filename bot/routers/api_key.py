@@ -22,6 +22,7 @@ from core.jobs import apply_tenant_schedule
 from core.onboarding import KeyCheck, KeyProblem, check_key, store_key
 from core.scheduling import DEFAULT_CRON
 from core.settings import Settings
+from core.tenants import storable_name
 from core.vault import KeyVault
 from core.wb.token import TokenType, categories_to_mask
 from storage.models import Tenant
@@ -111,7 +112,7 @@ async def _take_key(
             tenant = Tenant(
                 chat_id=message.chat.id,
                 user_id=message.from_user.id,
-                user_name=message.from_user.full_name[:255],
+                user_name=storable_name(message.from_user.full_name),
                 language=lang,
                 timezone=settings.default_timezone,
                 low_stock_threshold=settings.low_stock_threshold_days,

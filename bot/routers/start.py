@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import t
 from core.settings import Settings
+from core.tenants import storable_name
 from storage.models import Tenant
 
 
@@ -29,7 +30,7 @@ async def start(
                 Tenant(
                     chat_id=message.chat.id,
                     user_id=message.from_user.id,
-                    user_name=message.from_user.full_name[:255],
+                    user_name=storable_name(message.from_user.full_name),
                     language=lang,
                     timezone=settings.default_timezone,
                     low_stock_threshold=settings.low_stock_threshold_days,

@@ -8,6 +8,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
+from bot.long_text import answer_long
 from bot.texts import t
 from core.notifier import Trigger
 from core.sync import StartResult, SyncService, recent_logs
@@ -50,7 +51,9 @@ async def status(
             "duration": render.duration(lang, (entry.duration_ms or 0) / 1000),
         }
         if entry.error:
-            lines.append(t(lang, "status_line_error", error=entry.error, **values))
+            lines.append(
+                t(lang, "status_line_error", error=render.sync_error(lang, entry.error), **values)
+            )
         else:
             lines.append(t(lang, "status_line", **values))
     lines.append("")
@@ -80,11 +83,11 @@ async def status(
             lines.append(t(lang, "status_key_never_used"))
         if tenant.key_invalid_reason:
             lines.append(t(lang, "status_key_invalid", reason=tenant.key_invalid_reason))
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))
 
 
 def create_router() -> Router:
     router = Router(name="sync")
-    router.message.register(sync, Command("sync"))
+    router.message.register(sync, Command("sync"), flags={"cooldown": "sync"})
     router.message.register(status, Command("status"))
     return router

@@ -1,22 +1,44 @@
 """The stock report written to the seller's Google Sheet at a constant cost per sync.
 
-Cost: one `spreadsheets.get` (fields=sheets.properties) to learn the tabs and their sheetIds,
-then one `spreadsheets.batchUpdate` that, for each tab, adds it when missing (with a sheetId we
-choose, so the rest of the same batch can address it), resizes the grid and freezes the header,
-clears old values and formats, writes every cell, sets bold titles, number formats and widths.
+Cost: one `spreadsheets.get` (fields=properties.locale,sheets.properties) to learn the tabs, their
+sheetIds and the spreadsheet's locale, then one `spreadsheets.batchUpdate` that, for each tab,
+adds it when missing (with a sheetId we choose, so the rest of the same batch can address it),
+resizes the grid and freezes the header, clears old values and formats, sets bold titles, number
+formats and widths, and only then writes the values: one `pasteData` per tab (PASTE_VALUES, so the
+number formats just set stay), plus, in a sheet of unknown locale, `updateCells` for fractions.
 The number of requests does not grow with the number of products.
 
-Payload: values are sent as `updateCells` rows, the most compact form that keeps text as text
-(`pasteData` would re-parse "44-46" as a date, "0012" as 12 and "17.5" by the sheet's locale).
-That costs ~40 bytes per filled cell and 3 per empty one, so the size follows the layout, not
-the product count alone: 1,000 products over 60 warehouses measure 1.4 MB when each product sits
-at one warehouse in one size (the 180 warehouse columns of the summary are most of it), 2.0 MB at
-two warehouses, 12.6 MB at eight warehouses x three sizes (24,000 by-size rows). Google
-recommends at most 2 MB per request and refuses more than 10 MiB. Up to `MAX_BATCH_BYTES`
-(9 MiB) we send one batchUpdate, accepting a slower request over extra writes; above it the value
-rows are split over further batchUpdates of at most that size (the first also carries the
-resize, clear and formats). So only a very large seller pays more than one write, and a failure
-part-way leaves the by-size rows incomplete until the next sync rewrites the tabs.
+Pasted data is parsed like typed input, so every cell is written as text Sheets cannot misread:
+- Text gets a leading apostrophe, Sheets' quote prefix, which is not stored: "0012", "44-46",
+  "17.5", "=SUM(A1)" and "TRUE" stay that text. No field then starts with a double quote, so the
+  paste's CSV-style quoting never applies. Tabs and line breaks inside text become spaces.
+- Whole numbers are bare digits, read alike in every locale.
+- Fractions (days of cover) are the catch: the decimal separator of typed input follows the
+  sheet's locale, and "2.5" in a ru_RU sheet is not 2.5. Where we are sure of the separator
+  (`DECIMAL_SEPARATORS`: ru_RU ",", en_US and en_GB ".") fractions are pasted with it. In any
+  other locale they are left blank in the paste and written after it by `updateCells` as JSON
+  numbers, which no locale affects (one request per run of a column's fractions, ~45 bytes a
+  cell instead of ~4). Writing every fraction that way would be locale-proof everywhere, but it
+  takes a realistic large seller to 1.6-2.1 MB, so it is only the fallback. A seller switching
+  the locale in the seconds between our read and write could get fractions as text until the
+  next sync.
+- The delimiter is the first of | ~ ^ ` that no text of the tab contains, else a tab (which
+  costs 2 bytes of JSON where those cost 1); the summary is mostly empty cells between them.
+
+Payload, measured on generated sellers with 1,000 products over 60 WB warehouses and 5 of their
+own (ru_RU sheet / sheet of unknown locale; the old per-cell `updateCells` in brackets):
+3 stocked warehouses x 3 sizes (9,000 by-size rows) 1.14 MB / 1.64 MB [5.3 MB];
+4 x 3 (12,000 rows) 1.44 MB / 2.08 MB [6.8 MB]; 8 x 3 (24,000 rows) 2.6 MB / 3.8 MB [12.7 MB].
+Most of it is the by-size text itself (~75 bytes a row, warehouse names in 2-byte Cyrillic), so
+well under 1 MB is out of reach for ~10,000 by-size rows without dropping columns.
+Google recommends at most 2 MB per request (for speed; it is no limit) and refuses more than
+10 MiB. Above 2 MB we still send one batchUpdate, accepting a slower request over extra writes.
+Above `MAX_BATCH_BYTES` (9 MiB; ~3,500 products at 8 warehouses x 3 sizes) the value requests
+are cut between rows into further batchUpdates of at most that size, the first also carrying the
+resize, clear and formats, all sent in order (so a tab's pasted rows precede its fractions):
+5,000 such products take 12.7 MB in 2 writes (18.5 MB, also 2, in a sheet of unknown locale).
+Only a very large seller pays more than one write, and a failure part-way leaves the by-size rows
+incomplete until the next sync rewrites the tabs.
 
 gspread is synchronous: every HTTP call runs in a worker thread (`asyncio.to_thread`), never on
 the event loop. 429 and 5xx are retried with exponential backoff (3 tries in all); 403 and 404
@@ -31,6 +53,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -57,6 +80,7 @@ _GRID_FIELDS: Final = ",".join(
     f"gridProperties.{name}"
     for name in ("rowCount", "columnCount", "frozenRowCount", "frozenColumnCount")
 )
+_META_FIELDS: Final = "properties.locale,sheets.properties"
 _BODY_OVERHEAD: Final = 20
 _REQUEST_OVERHEAD: Final = 200
 
@@ -142,19 +166,129 @@ class _RebasedHTTPClient(HTTPClient):
         return super().request(method, endpoint, params, data, json, files, headers)
 
 
-def _cell_json(value: Cell) -> dict[str, Any]:
+# The decimal separator Sheets expects in typed input, for the locales we are sure of. A sheet
+# in any other locale gets its decimals through `updateCells` numberValue instead.
+DECIMAL_SEPARATORS: Final[Mapping[str, str]] = {"ru_RU": ",", "en_US": ".", "en_GB": "."}
+# Tried in order: the first that no text of the tab contains is its delimiter (1 JSON byte
+# where a tab costs 2); text holding them all falls back to a tab.
+_DELIMITERS: Final = ("|", "~", "^", "`")
+_FLATTEN: Final = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+_CELLS_FIELDS: Final = b',"fields":"userEnteredValue","rows":['
+_NUMBER_HEAD: Final = b'{"values":[{"userEnteredValue":{"numberValue":'
+_MAX_GAP: Final = 32  # empty rows a decimal run may bridge (3 bytes each) before a new request
+
+
+def _delimiter(table: Table) -> str:
+    texts = [value for row in table.rows for value in row if isinstance(value, str)]
+    for candidate in _DELIMITERS:
+        if not any(candidate in text for text in texts):
+            return candidate
+    return "\t"
+
+
+def _paste_field(value: Cell, decimal_separator: str | None) -> str:
+    """A cell as typed text: quoted text, a plain number, or nothing.
+
+    A fraction is typed with the sheet's decimal separator, or left out (None: it is written by
+    `updateCells`). Whole numbers, floats included, need no separator.
+    """
     if value is None:
-        return {}
+        return ""
     if isinstance(value, str):
-        return {"userEnteredValue": {"stringValue": value}}
-    return {"userEnteredValue": {"numberValue": value}}
+        return "'" + value.translate(_FLATTEN)
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer():
+        return str(int(value))
+    if decimal_separator is None:
+        return ""
+    return format(Decimal(repr(value)), "f").replace(".", decimal_separator)
 
 
-def _row_json(row: list[Cell]) -> dict[str, Any]:
-    end = len(row)
-    while end and row[end - 1] is None:
-        end -= 1
-    return {"values": [_cell_json(value) for value in row[:end]]} if end else {}
+def _paste_line(row: list[Cell], delimiter: str, decimal_separator: str | None) -> bytes:
+    """The row as one delimited line, JSON-escaped (without quotes), trailing blanks cut."""
+    fields = [_paste_field(value, decimal_separator) for value in row]
+    while fields and not fields[-1]:
+        fields.pop()
+    return orjson.dumps(delimiter.join(fields))[1:-1]
+
+
+def _is_fraction(value: Cell) -> bool:
+    return isinstance(value, float) and not value.is_integer()
+
+
+def _decimal_row(value: Cell) -> bytes:
+    if _is_fraction(value):
+        return _NUMBER_HEAD + orjson.dumps(value) + b"}}]}"
+    return b"{}"  # writes nothing at this row (the request has a start, not a range)
+
+
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """Values for consecutive rows of a tab, cut between rows into requests as the batch allows.
+
+    With a `delimiter`: one pasteData line per row from column 0; without: one `updateCells`
+    RowData per row, starting at `column`.
+    """
+
+    delimiter: str | None
+    sheet_id: int
+    row: int
+    column: int
+    units: list[bytes]
+
+    @property
+    def separator(self) -> int:
+        return 2 if self.delimiter is not None else 1  # an escaped "\n" or a ","
+
+    def request(self, start: int, end: int) -> bytes:
+        at = orjson.dumps(
+            {"sheetId": self.sheet_id, "rowIndex": self.row + start, "columnIndex": self.column}
+        )
+        if self.delimiter is not None:
+            data = b"\\n".join(self.units[start:end])
+            tail = orjson.dumps({"type": "PASTE_VALUES", "delimiter": self.delimiter})
+            return (
+                b'{"pasteData":{"coordinate":' + at + b',"data":"' + data + b'",' + tail[1:] + b"}"
+            )
+        rows = b",".join(self.units[start:end])
+        return b'{"updateCells":{"start":' + at + _CELLS_FIELDS + rows + b"]}}"
+
+
+def _value_parts(table: Table, sheet_id: int, decimal_separator: str | None) -> list[_Values]:
+    """The tab's pasteData lines, then (separator unknown) an `updateCells` per decimal run."""
+    delimiter = _delimiter(table)
+    lines = [_paste_line(row, delimiter, decimal_separator) for row in table.rows]
+    while lines and not lines[-1]:
+        lines.pop()
+    parts = [_Values(delimiter, sheet_id, 0, 0, lines)] if lines else []
+    if decimal_separator is not None:
+        return parts
+    decimal_rows: dict[int, list[int]] = {}
+    for row_index, row in enumerate(table.rows):
+        for column, value in enumerate(row):
+            if _is_fraction(value):
+                decimal_rows.setdefault(column, []).append(row_index)
+    for column in sorted(decimal_rows):
+        for first, last in _runs_of(decimal_rows[column]):
+            units = [_decimal_row(_at(table.rows[r], column)) for r in range(first, last + 1)]
+            parts.append(_Values(None, sheet_id, first, column, units))
+    return parts
+
+
+def _runs_of(indexes: list[int]) -> Iterator[tuple[int, int]]:
+    """(first, last) of each run of ascending `indexes` with gaps of at most `_MAX_GAP`."""
+    first = last = indexes[0]
+    for index in indexes[1:]:
+        if index - last - 1 > _MAX_GAP:
+            yield first, last
+            first = index
+        last = index
+    yield first, last
+
+
+def _at(row: list[Cell], column: int) -> Cell:
+    return row[column] if column < len(row) else None
 
 
 def _runs(values: list[Any]) -> Iterator[tuple[int, int, Any]]:
@@ -260,46 +394,40 @@ def _structure_requests(table: Table, sheet_id: int, new: bool, index: int) -> l
     return requests
 
 
-def _values_request(sheet_id: int, first_row: int, rows: list[bytes]) -> bytes:
-    head = orjson.dumps({"start": {"sheetId": sheet_id, "rowIndex": first_row, "columnIndex": 0}})[
-        :-1
-    ]
-    return (
-        b'{"updateCells":'
-        + head
-        + b',"fields":"userEnteredValue","rows":['
-        + (b",".join(rows))
-        + b"]}}"
-    )
-
-
 def plan_batches(
-    tables: list[Table], existing: Mapping[str, int], *, max_bytes: int = MAX_BATCH_BYTES
+    tables: list[Table],
+    existing: Mapping[str, int],
+    *,
+    locale: str | None = None,
+    max_bytes: int = MAX_BATCH_BYTES,
 ) -> list[bytes]:
     """The batchUpdate bodies (JSON) that make the tabs show `tables`: one unless it is huge.
 
-    `existing` maps the spreadsheet's tab titles to their sheetIds.
+    `existing` maps the spreadsheet's tab titles to their sheetIds; `locale` is the
+    spreadsheet's (properties.locale), which decides how decimals are written. Each body is at most
+    `max_bytes` unless a single row is larger by itself.
     """
+    decimal_separator = DECIMAL_SEPARATORS.get(locale) if locale else None
     next_id = max(existing.values(), default=0) + 1
     structure: list[bytes] = []
-    pieces: list[tuple[int, list[bytes]]] = []
+    parts: list[_Values] = []
     for index, table in enumerate(tables):
         sheet_id = existing.get(table.title)
         if sheet_id is None:
             sheet_id, next_id = next_id, next_id + 1
         requests = _structure_requests(table, sheet_id, table.title not in existing, index)
         structure += [orjson.dumps(request) for request in requests]
-        pieces.append((sheet_id, [orjson.dumps(_row_json(row)) for row in table.rows]))
+        parts += _value_parts(table, sheet_id, decimal_separator)
 
     batches: list[list[bytes]] = [structure]
     size = sum(len(item) + 1 for item in structure) + _BODY_OVERHEAD
-    for sheet_id, rows in pieces:
+    for part in parts:
         start = 0
-        while start < len(rows):
+        while start < len(part.units):
             room = max_bytes - size - _REQUEST_OVERHEAD
             end, taken = start, 0
-            while end < len(rows) and taken + len(rows[end]) + 1 <= room:
-                taken += len(rows[end]) + 1
+            while end < len(part.units) and taken + len(part.units[end]) + part.separator <= room:
+                taken += len(part.units[end]) + part.separator
                 end += 1
             if end == start:
                 if batches[-1]:
@@ -307,7 +435,7 @@ def plan_batches(
                     size = _BODY_OVERHEAD
                     continue
                 end = start + 1  # one row above the limit: it goes alone, Google decides
-            request = _values_request(sheet_id, start, rows[start:end])
+            request = part.request(start, end)
             batches[-1].append(request)
             size += len(request) + 1
             start = end
@@ -418,13 +546,14 @@ class SheetsExporter:
         client = await asyncio.to_thread(self._new_client)
         sent = [0]
         try:
-            get = partial(client.spreadsheets_get, spreadsheet_id, {"fields": "sheets.properties"})
+            get = partial(client.spreadsheets_get, spreadsheet_id, {"fields": _META_FIELDS})
             meta = await self._call(get, sent)
+            locale = meta.get("properties", {}).get("locale")
             existing = {
                 sheet["properties"]["title"]: int(sheet["properties"]["sheetId"])
                 for sheet in meta.get("sheets", [])
             }
-            bodies = await asyncio.to_thread(_plan, report, existing, lang, tz)
+            bodies = await asyncio.to_thread(_plan, report, existing, locale, lang, tz)
             url = SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id
             headers = {"Content-Type": "application/json"}
             for body in bodies:
@@ -435,5 +564,13 @@ class SheetsExporter:
         return WriteResult(requests=sent[0], payload_bytes=sum(len(body) for body in bodies))
 
 
-def _plan(report: StockReport, existing: Mapping[str, int], lang: str, tz: str) -> list[bytes]:
-    return plan_batches(build_tables(report, lang=lang, tz=tz), existing, max_bytes=MAX_BATCH_BYTES)
+def _plan(
+    report: StockReport, existing: Mapping[str, int], locale: Any, lang: str, tz: str
+) -> list[bytes]:
+    tables = build_tables(report, lang=lang, tz=tz)
+    return plan_batches(
+        tables,
+        existing,
+        locale=locale if isinstance(locale, str) else None,
+        max_bytes=MAX_BATCH_BYTES,
+    )

@@ -84,6 +84,7 @@ def make_settings(
         "wb_api_url": wb.url,
         "admin_ids": "900",
         "key_file": str(tmp_path / "encryption.key"),
+        "shutdown_grace_seconds": 2,
         # Scenarios sync back to back; the /sync cooldown has its own tests.
         "throttle_sync_seconds": 0,
     }

@@ -154,8 +154,8 @@ async def test_second_process_stands_by_and_runs_no_scheduler(
 async def test_a_second_process_never_syncs_a_tenant_twice(
     database_url: str, tmp_path: Path
 ) -> None:
-    from core.notifier import Trigger
     from core import leases
+    from core.notifier import Trigger
     from core.sync import SyncService, sync_lease
 
     seller = small_seller()

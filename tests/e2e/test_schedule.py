@@ -211,7 +211,9 @@ async def test_rejected_key_pauses_the_schedule_until_a_new_key(
         text = await h.wait_text(1001, "WB отклонил ключ", since=mark)
         assert "приостановлено до нового ключа" in text
         assert h.app.scheduler.get_job(sync_job_id(tenant_id)) is None
-        assert "WB отклонил ключ" in await h.reply_to("/status")
+        status = await h.reply_to("/status")
+        assert "по расписанию, ошибка, 0 с: WB отклонил ключ (unknown seller)" in status
+        assert "key_rejected" not in status
         h.wb.sellers[seller.seller_id] = removed
         h.wb.limits_enabled = False
         await onboard(h, seller)
@@ -266,3 +268,30 @@ async def test_resume_after_restart_mid_wait_continues_the_report(
             assert wb.calls("remains_create") == 1  # the same task continued, none created
             assert wb.calls("remains_download") == 1
             assert logs[-1].fbo_units == seller.truth_fbo_units()
+
+
+async def test_a_blocked_chat_loses_its_schedule_until_unblocked(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.e2e.test_telegram_faults import _membership
+
+    seller = small_seller()
+    async with running_bot(database_url, tmp_path, seller) as h:
+        tenant_id = await onboard(h, seller)
+        job_id = sync_job_id(tenant_id)
+
+        async def job_present() -> bool:
+            return h.app.scheduler.get_job(job_id) is not None
+
+        async def job_gone() -> bool:
+            return h.app.scheduler.get_job(job_id) is None
+
+        h.tg.add_update(_membership(h.tg.bot_user, "member", "kicked"))
+        await _wait_for(job_gone)
+        h.tg.add_update(_membership(h.tg.bot_user, "kicked", "member"))
+        await _wait_for(job_present)
+        # A 403 on any send teaches the same.
+        h.tg.block_chat(1001)
+        assert await h.app.notifier.send(1001, "hello") is None
+        await _wait_for(job_gone)
+        assert not (await _tenant(h, tenant_id)).is_active

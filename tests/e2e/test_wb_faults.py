@@ -12,6 +12,7 @@ from tests.e2e.harness import Harness, onboard, running_bot, small_seller
 
 
 async def _sync(h: Harness, chat_id: int = 1001) -> str:
+    await h.app.syncs.wait_idle(timeout=10)  # the previous sync has released its lock
     mark = h.tg.mark()
     h.tg.user_says("/sync", chat_id=chat_id)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import re
 import secrets
@@ -91,6 +92,7 @@ class FakeSpreadsheet:
     spreadsheet_id: str
     title: str
     shared: bool = True
+    locale: str = "ru_RU"
     tabs: list[FakeTab] = field(default_factory=list)
 
     def tab(self, sheet_id: int) -> FakeTab:
@@ -109,7 +111,8 @@ class LoggedRequest:
     status: int
 
 
-def _expand_fields(mask: str) -> list[str]:
+@functools.cache
+def _expand_fields(mask: str) -> tuple[str, ...]:
     """A field mask ("a(b,c),d") as dotted paths (["a.b", "a.c", "d"])."""
     paths: list[str] = []
     for match in re.finditer(r"([\w.]+)(?:\(([^)]*)\))?", mask):
@@ -118,7 +121,16 @@ def _expand_fields(mask: str) -> list[str]:
             paths.append(prefix)
         else:
             paths.extend(f"{prefix}.{part.strip()}" for part in inner.split(",") if part.strip())
-    return paths
+    return tuple(paths)
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON data (a fast stand-in for copy.deepcopy)."""
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    return value
 
 
 def _get_path(source: dict[str, Any], path: str) -> Any:
@@ -138,15 +150,48 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
     if value is None:
         node.pop(keys[-1], None)
     else:
-        node[keys[-1]] = copy.deepcopy(value)
+        node[keys[-1]] = _clone(value)
 
 
 def _apply_mask(target: dict[str, Any], source: dict[str, Any], mask: str) -> dict[str, Any]:
     if mask.strip() == "*":
-        return copy.deepcopy(source)
+        return _clone(source)
     for path in _expand_fields(mask):
         _set_path(target, path, _get_path(source, path))
     return target
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,](\d+))?")
+# Decimal separators of the locales the fake knows; in any other locale it takes every pasted
+# fraction for text, so code that pastes fractions into a sheet of unknown locale is caught.
+DECIMAL_SEPARATORS = {"ru_RU": ",", "en_US": ".", "en_GB": "."}
+_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def parse_pasted(text: str, locale: str) -> dict[str, Any] | None:
+    """A pasted cell's userEnteredValue, parsed as Sheets parses typed input (for our purposes).
+
+    "'" starts text (the apostrophe is not kept); "" is an empty cell; "=" starts a formula;
+    TRUE/FALSE are booleans; digits are a number; digits with the locale's decimal separator
+    are a number, with the other separator ("2.5" in ru_RU) text; anything else is text.
+    """
+    if text == "":
+        return None
+    if text.startswith("'"):
+        return {"stringValue": text[1:]}
+    if text.startswith("="):
+        return {"formulaValue": text}
+    if text.upper() in ("TRUE", "FALSE"):
+        return {"boolValue": text.upper() == "TRUE"}
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        return {"stringValue": text}
+    if match.group(1) is None:
+        return {"numberValue": int(text)}
+    separator = DECIMAL_SEPARATORS.get(locale)
+    if separator is None or text[-len(match.group(1)) - 1] != separator:
+        return {"stringValue": text}
+    return {"numberValue": float(text.replace(separator, "."))}
 
 
 def _cell_value(cell: dict[str, Any]) -> Any:
@@ -209,9 +254,10 @@ class FakeSheets:
         title: str = "Остатки WB",
         tabs: tuple[str, ...] = ("Лист1",),
         shared: bool = True,
+        locale: str = "ru_RU",
     ) -> FakeSpreadsheet:
         """A spreadsheet; `shared=False` means the service account was never given access."""
-        sheet = FakeSpreadsheet(spreadsheet_id, title, shared=shared)
+        sheet = FakeSpreadsheet(spreadsheet_id, title, shared=shared, locale=locale)
         for index, tab_title in enumerate(tabs):
             sheet.tabs.append(FakeTab(sheet_id=index * 1000 + 7, title=tab_title, index=index))
         self.spreadsheets[spreadsheet_id] = sheet
@@ -242,8 +288,10 @@ class FakeSheets:
         """The tab's values as rows, each cut after its last value; trailing empty rows cut."""
         tab = self.tab(spreadsheet_id, title)
         grid: list[list[Any]] = [[] for _ in range(tab.row_count)]
-        for (row, column), cell in sorted(tab.cells.items()):
-            value = _cell_value(cell)
+        found = [
+            (at, _cell_value(cell)) for at, cell in tab.cells.items() if "userEnteredValue" in cell
+        ]
+        for (row, column), value in sorted(found, key=lambda item: item[0]):
             if value is None:
                 continue
             line = grid[row]
@@ -252,6 +300,16 @@ class FakeSheets:
         while grid and not grid[-1]:
             grid.pop()
         return grid
+
+    def apply_batch(self, spreadsheet_id: str, body: bytes) -> None:
+        """Apply a batchUpdate body in process, as an HTTP batchUpdate would (all or nothing)."""
+        sheet = self.spreadsheets[spreadsheet_id]
+        if len(body) > _MAX_BODY_BYTES:
+            raise FakeApiError(400, "Request payload size exceeds the limit: 10485760 bytes.")
+        draft = copy.deepcopy(sheet)
+        for item in json.loads(body).get("requests", []):
+            self._apply(draft, item)
+        self.spreadsheets[spreadsheet_id] = draft
 
     def cell_format(self, spreadsheet_id: str, title: str, row: int, column: int) -> Any:
         cell = self.tab(spreadsheet_id, title).cells.get((row, column), {})
@@ -310,7 +368,11 @@ class FakeSheets:
         fields = request.query.get("fields", "")
         body: dict[str, Any] = {
             "spreadsheetId": sheet.spreadsheet_id,
-            "properties": {"title": sheet.title, "locale": "ru_RU", "timeZone": "Europe/Moscow"},
+            "properties": {
+                "title": sheet.title,
+                "locale": sheet.locale,
+                "timeZone": "Europe/Moscow",
+            },
             "sheets": [{"properties": tab.properties()} for tab in sheet.tabs],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.spreadsheet_id}/edit",
         }
@@ -343,6 +405,8 @@ class FakeSheets:
         body_bytes = await request.read()
         try:
             sheet = self._open(request)
+            if len(body_bytes) > _MAX_BODY_BYTES:
+                raise FakeApiError(400, "Request payload size exceeds the limit: 10485760 bytes.")
             body = json.loads(body_bytes)
             self.batch_bodies.append(body)
             # All or nothing, as Google applies a batchUpdate.
@@ -445,14 +509,52 @@ class FakeSheets:
                 tab.cells[(r, c)] = _apply_mask(tab.cells.get((r, c), {}), cell, mask)
         return {}
 
+    def _do_pasteData(self, sheet: FakeSpreadsheet, request: dict[str, Any]) -> dict[str, Any]:
+        """Plain-text paste: rows split on newlines, cells on the delimiter, parsed as typed.
+
+        PASTE_VALUES keeps the cells' formats; PASTE_NORMAL resets them (plain text has none).
+        """
+        if request.get("html"):
+            raise FakeApiError(400, "Unsupported in fake: html paste")
+        paste_type = request.get("type", "PASTE_NORMAL")
+        if paste_type not in ("PASTE_VALUES", "PASTE_NORMAL"):
+            raise FakeApiError(400, f"Unsupported paste type in fake: {paste_type}")
+        delimiter = request.get("delimiter")
+        if not delimiter:
+            raise FakeApiError(400, "Invalid requests.pasteData: delimiter is required")
+        coordinate = request["coordinate"]
+        tab = sheet.tab(coordinate["sheetId"])
+        top, left = coordinate.get("rowIndex", 0), coordinate.get("columnIndex", 0)
+        for r, line in enumerate(request.get("data", "").split("\n"), start=top):
+            for c, text in enumerate(line.split(delimiter), start=left):
+                if r >= tab.row_count or c >= tab.column_count:
+                    raise FakeApiError(400, f"Range ('{tab.title}') exceeds grid limits.")
+                cell = tab.cells.get((r, c), {})
+                if paste_type == "PASTE_NORMAL":
+                    cell.pop("userEnteredFormat", None)
+                value = parse_pasted(text, sheet.locale)
+                if value is None:
+                    cell.pop("userEnteredValue", None)
+                else:
+                    cell["userEnteredValue"] = value
+                tab.cells[(r, c)] = cell
+        return {}
+
     def _do_repeatCell(self, sheet: FakeSpreadsheet, request: dict[str, Any]) -> dict[str, Any]:
         tab = sheet.tab(request["range"]["sheetId"])
         top, bottom, left, right = self._bounds(tab, request["range"])
+        mask, source = request["fields"], request["cell"]
+        if mask.strip() == "*":
+            for r in range(top, bottom):
+                for c in range(left, right):
+                    tab.cells[(r, c)] = _clone(source)
+            return {}
+        paths = [(path, _get_path(source, path)) for path in _expand_fields(mask)]
         for r in range(top, bottom):
             for c in range(left, right):
-                tab.cells[(r, c)] = _apply_mask(
-                    tab.cells.get((r, c), {}), request["cell"], request["fields"]
-                )
+                target = tab.cells.setdefault((r, c), {})
+                for path, value in paths:
+                    _set_path(target, path, value)
         return {}
 
     def _do_updateDimensionProperties(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from core.exporters import sheets
 from core.exporters.layout import Table, build_tables
 from core.exporters.sheets import (
+    DECIMAL_SEPARATORS,
     MAX_BATCH_BYTES,
     SheetNotFound,
     SheetNotShared,
@@ -24,7 +26,13 @@ from core.exporters.sheets import (
     plan_batches,
     service_account_email,
 )
-from tests.fakes.sheets import FakeSheets, generated_report, write_service_account_file
+from core.stock_report import StockReport
+from tests.fakes.sheets import (
+    FakeSheets,
+    generated_report,
+    parse_pasted,
+    write_service_account_file,
+)
 from tests.unit.test_export_layout import small_report
 
 SHEET_ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
@@ -67,6 +75,52 @@ def _trimmed(table: Table) -> list[list[Any]]:
 def _without_age_line(rows: list[list[Any]]) -> list[list[Any]]:
     # The data-age line depends on the moment of writing; every other cell is fixed.
     return rows[:1] + rows[2:]
+
+
+def _assert_written(written: list[list[Any]], table: Table) -> None:
+    """The tab shows the table's cells: equal values, text as text and numbers as numbers."""
+    expected = _without_age_line(_trimmed(table))
+    actual = _without_age_line(written)
+    assert actual == expected
+    for got_row, want_row in zip(actual, expected, strict=True):
+        for got, want in zip(got_row, want_row, strict=True):
+            assert isinstance(got, str) == isinstance(want, str), (got, want)
+
+
+def _offline(bodies: list[bytes], locale: str) -> FakeSheets:
+    """The fake with `bodies` applied in process (no HTTP), for the large cases."""
+    fake = FakeSheets()
+    fake.add_spreadsheet(SHEET_ID, locale=locale)
+    for body in bodies:
+        fake.apply_batch(SHEET_ID, body)
+    return fake
+
+
+def _kinds(body: dict[str, Any]) -> list[str]:
+    kinds = []
+    for request in body["requests"]:
+        (kind, inner), *_ = request.items()
+        values = kind == "updateCells" and "rows" in inner
+        kinds.append("decimals" if values else "clear" if kind == "updateCells" else kind)
+    return kinds
+
+
+def _tricky_report() -> StockReport:
+    """Texts Sheets would take for numbers, dates, formulas or separators if typed bare."""
+    report = small_report()
+    first, second, third = report.products
+    products = (
+        replace(first, vendor_code="0012", brand="=SUM(A1:A3)"),
+        replace(second, vendor_code="17.5", brand="'quoted", subject="TRUE"),
+        replace(third, vendor_code="-5", brand='"Уют" | плед', subject="tab\there\nand line"),
+    )
+    rows = (
+        replace(report.rows[0], size="44-46"),
+        replace(report.rows[1], size="2,5"),
+        replace(report.rows[2], size=""),
+        report.rows[3],
+    )
+    return replace(report, products=products, rows=rows)
 
 
 @pytest.mark.parametrize(
@@ -143,17 +197,113 @@ async def test_write_report_costs_one_read_and_one_batch_update(
 
     result = await exporter.write_report(SHEET_ID, report, lang="ru", tz="Europe/Moscow")
 
-    assert fake.reads <= 2
-    assert fake.writes == 1
+    assert (fake.reads, fake.writes) == (1, 1)
     assert result.requests == fake.reads + fake.writes
     assert result.payload_bytes == fake.requests[-1].body_bytes
     summary, sizes = build_tables(report, lang="ru", tz="Europe/Moscow")
     written = fake.cells(SHEET_ID, "Сводка")
-    assert _without_age_line(written) == _without_age_line(_trimmed(summary))
-    assert _without_age_line(fake.cells(SHEET_ID, "По размерам")) == _without_age_line(
-        _trimmed(sizes)
-    )
+    _assert_written(written, summary)
+    _assert_written(fake.cells(SHEET_ID, "По размерам"), sizes)
     assert written[7][10] == "нет продаж"
+    assert written[5][2:5] == ["ART-1", 111, 30]
+    assert written[5][10] == 17.5
+    assert isinstance(written[5][10], float)
+    assert fake.cells(SHEET_ID, "По размерам")[7][2:4] == ["0", "0012"]
+
+
+@pytest.mark.parametrize("locale", ["ru_RU", "en_US", "pt_BR"])
+async def test_text_stays_text_and_numbers_stay_numbers_in_any_locale(
+    fake: FakeSheets, exporter: SheetsExporter, locale: str
+) -> None:
+    fake.add_spreadsheet(SHEET_ID, tabs=("Сводка", "По размерам"), locale=locale)
+    report = _tricky_report()
+
+    await exporter.write_report(SHEET_ID, report)
+
+    summary, sizes = build_tables(report)
+    written, by_size = fake.cells(SHEET_ID, "Сводка"), fake.cells(SHEET_ID, "По размерам")
+    assert written[5][:3] == ["=SUM(A1:A3)", "Футболки", "0012"]
+    assert written[6][:3] == ["'quoted", "TRUE", "17.5"]
+    assert written[7][:3] == ['"Уют" | плед', "tab here and line", "-5"]
+    assert [row[2] for row in by_size[4:8]] == ["44-46", "2,5", "", "0"]
+    assert (written[5][10], written[6][10], by_size[4][8]) == (17.5, 15.8, 9.3)
+    # Tabs and newlines inside a text become spaces; nothing else differs from the layout.
+    summary.rows[7][1] = "tab here and line"
+    _assert_written(written, summary)
+    _assert_written(by_size, sizes)
+    body = fake.batch_bodies[0]
+    pasted = [r["pasteData"] for r in body["requests"] if "pasteData" in r]
+    assert [p["type"] for p in pasted] == ["PASTE_VALUES", "PASTE_VALUES"]
+    assert pasted[0]["delimiter"] == "~"  # a brand holds "|"
+    assert pasted[1]["delimiter"] == "|"
+    separator = DECIMAL_SEPARATORS.get(locale)
+    decimals = "decimals" in _kinds(body)
+    assert decimals == (separator is None)  # fractions typed only where the separator is known
+    if separator is not None:
+        assert f"|9{separator}3" in pasted[1]["data"]
+
+
+async def test_fake_takes_a_decimal_point_in_a_russian_sheet_for_text(
+    fake: FakeSheets, exporter: SheetsExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bug the locale guards against: "17.5" typed into a ru_RU sheet is not a number.
+    monkeypatch.setitem(DECIMAL_SEPARATORS, "ru_RU", ".")
+    fake.add_spreadsheet(SHEET_ID, tabs=("Сводка", "По размерам"))
+
+    await exporter.write_report(SHEET_ID, small_report())
+
+    assert fake.cells(SHEET_ID, "Сводка")[5][10] == "17.5"
+    assert fake.cells(SHEET_ID, "По размерам")[4][8] == "9.3"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "value"),
+    [
+        ("17,5", "ru_RU", {"numberValue": 17.5}),
+        ("17.5", "ru_RU", {"stringValue": "17.5"}),
+        ("17.5", "en_US", {"numberValue": 17.5}),
+        ("17,5", "en_US", {"stringValue": "17,5"}),
+        ("17.5", "pt_BR", {"stringValue": "17.5"}),
+        ("0012", "ru_RU", {"numberValue": 12}),
+        ("-5", "pt_BR", {"numberValue": -5}),
+        ("'0012", "ru_RU", {"stringValue": "0012"}),
+        ("''x", "ru_RU", {"stringValue": "'x"}),
+        ("'", "ru_RU", {"stringValue": ""}),
+        ("44-46", "ru_RU", {"stringValue": "44-46"}),
+        ("=SUM(A1)", "ru_RU", {"formulaValue": "=SUM(A1)"}),
+        ("true", "en_US", {"boolValue": True}),
+        ("", "ru_RU", None),
+    ],
+)
+def test_fake_parses_pasted_cells_as_typed_input(
+    text: str, locale: str, value: dict[str, Any] | None
+) -> None:
+    assert parse_pasted(text, locale) == value
+
+
+async def test_batch_update_resizes_clears_and_formats_before_pasting_values(
+    fake: FakeSheets, exporter: SheetsExporter
+) -> None:
+    fake.add_spreadsheet(SHEET_ID, tabs=("Сводка", "По размерам"), locale="pt_BR")
+
+    await exporter.write_report(SHEET_ID, small_report())
+
+    kinds = _kinds(fake.batch_bodies[0])
+    first_value = kinds.index("pasteData")
+    assert set(kinds[:first_value]) == {
+        "updateSheetProperties",
+        "clear",
+        "repeatCell",
+        "updateDimensionProperties",
+    }
+    assert set(kinds[first_value:]) == {"pasteData", "decimals"}
+    assert kinds.index("decimals") > first_value  # an empty pasted cell would clear a decimal
+    tab = fake.tab(SHEET_ID, "По размерам")
+    assert tab.cells[(4, 8)] == {
+        "userEnteredValue": {"numberValue": 9.3},
+        "userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": "0.0"}},
+    }
+    assert tab.cells[(4, 1)]["userEnteredFormat"]["numberFormat"]["pattern"] == "0"
 
 
 async def test_written_tab_is_frozen_bold_formatted_and_sized(
@@ -199,7 +349,8 @@ async def test_missing_tabs_are_created_in_the_same_batch_update(
     assert [p["title"] for p in added] == ["По размерам"]
     new_id = added[0]["sheetId"]
     assert any(
-        r.get("updateCells", {}).get("start", {}).get("sheetId") == new_id for r in body["requests"]
+        r.get("pasteData", {}).get("coordinate", {}).get("sheetId") == new_id
+        for r in body["requests"]
     )
     assert [tab.title for tab in fake.spreadsheets[SHEET_ID].tabs] == [
         "Лист1",
@@ -260,11 +411,12 @@ async def test_view_only_sharing_fails_the_write_as_not_shared(
     assert (fake.writes, sleeps) == (1, [])
 
 
+@pytest.mark.parametrize("locale", ["ru_RU", "pt_BR"])
 async def test_past_the_size_limit_rows_go_in_further_batches_and_all_arrive(
-    fake: FakeSheets, exporter: SheetsExporter, monkeypatch: pytest.MonkeyPatch
+    fake: FakeSheets, exporter: SheetsExporter, monkeypatch: pytest.MonkeyPatch, locale: str
 ) -> None:
     monkeypatch.setattr(sheets, "MAX_BATCH_BYTES", 40_000)
-    fake.add_spreadsheet(SHEET_ID)
+    fake.add_spreadsheet(SHEET_ID, locale=locale)
     report = generated_report(products=60, warehouses=12, warehouses_per_product=3, sizes=2)
 
     result = await exporter.write_report(SHEET_ID, report)
@@ -273,48 +425,77 @@ async def test_past_the_size_limit_rows_go_in_further_batches_and_all_arrive(
     assert all(r.body_bytes <= 40_000 for r in fake.requests if r.kind == "write")
     assert result.requests == 1 + fake.writes
     summary, sizes = build_tables(report)
-    assert _without_age_line(fake.cells(SHEET_ID, "По размерам")) == _without_age_line(
-        _trimmed(sizes)
-    )
-    assert _without_age_line(fake.cells(SHEET_ID, "Сводка")) == _without_age_line(_trimmed(summary))
+    _assert_written(fake.cells(SHEET_ID, "По размерам"), sizes)
+    _assert_written(fake.cells(SHEET_ID, "Сводка"), summary)
 
 
 async def test_thousand_products_cost_the_same_requests_and_stay_under_two_megabytes(
     fake: FakeSheets, exporter: SheetsExporter
 ) -> None:
-    fake.add_spreadsheet(SHEET_ID)
-    # 1,000 products over 60 warehouses, each product at one warehouse in one size: the
-    # lightest seller of that size; the wide summary alone costs ~1 MB at 60 warehouses.
-    report = generated_report(products=1_000, warehouses=60, warehouses_per_product=1, sizes=1)
+    fake.add_spreadsheet(SHEET_ID)  # ru_RU, as most sellers' sheets
+    # A realistic large seller: 1,000 products spread over 60 WB warehouses and 5 of the seller's,
+    # each stocked at 4 of them in 3 sizes (12,000 by-size rows).
+    report = generated_report(
+        products=1_000, warehouses=65, seller_warehouses=5, warehouses_per_product=4, sizes=3
+    )
 
     result = await exporter.write_report(SHEET_ID, report)
 
     print(
-        f"\nsheets: 1,000 products x 60 warehouses (1 warehouse, 1 size each): "
-        f"{result.payload_bytes:,} bytes in {fake.writes} batchUpdate"
+        f"\nsheets (ru_RU): 1,000 products x 65 warehouses (4 x 3 sizes each, "
+        f"{len(report.rows):,} size rows): {result.payload_bytes:,} bytes in {fake.writes} "
+        f"batchUpdate"
     )
     assert (fake.reads, fake.writes) == (1, 1)
-    assert result.payload_bytes < 2 * 1024 * 1024
-    assert len(fake.cells(SHEET_ID, "Сводка")) == 1_000 + 5
+    assert result.payload_bytes < 1_500_000
+    summary, sizes = build_tables(report)
+    _assert_written(fake.cells(SHEET_ID, "Сводка"), summary)
+    _assert_written(fake.cells(SHEET_ID, "По размерам"), sizes)
 
 
 @pytest.mark.slow
-def test_dense_thousand_product_payload_is_measured_and_split_only_past_the_limit() -> None:
-    for per_product, sizes in ((2, 1), (3, 1), (8, 3)):
+def test_payload_is_measured_and_split_only_past_nine_mebibytes() -> None:
+    limits = {("ru_RU", 3): 1_250_000, ("pt_BR", 3): 1_750_000, ("ru_RU", 4): 1_500_000}
+    cases = [  # products, stocked warehouses per product, sizes
+        (1_000, 3, 3),
+        (1_000, 4, 3),
+        (1_000, 8, 3),
+        (5_000, 8, 3),
+    ]
+    for products, per_product, sizes in cases:
         report = generated_report(
-            products=1_000, warehouses=60, warehouses_per_product=per_product, sizes=sizes
+            products=products,
+            warehouses=65,
+            seller_warehouses=5,
+            warehouses_per_product=per_product,
+            sizes=sizes,
         )
-        bodies = plan_batches(build_tables(report), {})
-        total = sum(len(body) for body in bodies)
-        print(
-            f"\nsheets: 1,000 products x 60 warehouses ({per_product} warehouses, {sizes} sizes"
-            f" each, {len(report.rows):,} size rows): {total:,} bytes in {len(bodies)} batch(es)"
-        )
-        assert all(len(body) <= MAX_BATCH_BYTES for body in bodies)
-        assert len(bodies) == (1 if total <= MAX_BATCH_BYTES else 2)
-        requests = [r for body in bodies for r in orjson.loads(body)["requests"]]
-        written = sum(len(r["updateCells"].get("rows", [])) for r in requests if "updateCells" in r)
-        assert written == 1_005 + len(report.rows) + 4
+        tables = build_tables(report)
+        for locale in ("ru_RU", "pt_BR"):
+            bodies = plan_batches(tables, {}, locale=locale)
+            total = sum(len(body) for body in bodies)
+            print(
+                f"\nsheets ({locale}): {products:,} products x 65 warehouses ({per_product} x "
+                f"{sizes} sizes each, {len(report.rows):,} size rows): {total:,} bytes in "
+                f"{len(bodies)} batchUpdate(s)"
+            )
+            assert all(len(body) <= MAX_BATCH_BYTES for body in bodies)
+            assert len(bodies) == -(-total // MAX_BATCH_BYTES)
+            if products == 1_000:
+                assert len(bodies) == 1
+                assert total < limits.get((locale, per_product), MAX_BATCH_BYTES)
+            if per_product == 8 and products == 1_000 and locale == "pt_BR":
+                # The ru_RU path is checked cell by cell over HTTP above; this is the other one.
+                fake = _offline(bodies, locale)
+                _assert_written(fake.cells(SHEET_ID, "Сводка"), tables[0])
+                _assert_written(fake.cells(SHEET_ID, "По размерам"), tables[1])
+            if products > 1_000:
+                requests = [r for body in bodies for r in orjson.loads(body)["requests"]]
+                lines = sum(
+                    r["pasteData"]["data"].count("\n") + 1 for r in requests if "pasteData" in r
+                )
+                assert len(bodies) >= 2
+                assert lines == products + 5 + len(report.rows) + 4
 
 
 async def test_fake_serves_values_get_for_readers_other_than_the_exporter(
