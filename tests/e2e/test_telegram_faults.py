@@ -202,7 +202,9 @@ async def test_an_edit_that_overflows_edits_the_first_part_and_sends_the_rest(
         assert "\n".join(m["text"] for m in messages).split("\n") == lines
 
 
-async def test_long_status_answer_is_split(database_url: str, tmp_path: Path) -> None:
+async def test_long_errors_in_status_are_shortened_to_one_message(
+    database_url: str, tmp_path: Path
+) -> None:
     seller = small_seller()
     async with direct_app(database_url, tmp_path, seller) as d:
         tenant = await d.onboard(seller, chat_id=1001)
@@ -214,14 +216,15 @@ async def test_long_status_answer_is_split(database_url: str, tmp_path: Path) ->
                         trigger="manual",
                         status="failed",
                         duration_ms=1000,
-                        error=f"ошибка {i}: " + "подробности " * 120,
+                        error=f"wb_unavailable: {i} " + "подробности " * 120,
                     )
                 )
             await session.commit()
         texts = await d.reply_to("/status")
-        assert len(texts) >= 2
+        assert len(texts) == 1
         assert all(text_length(text) <= TEXT_LIMIT for text in texts)
         assert texts[0].startswith("Последние синхронизации")
+        assert texts[0].count("WB не отвечал (") == 5
         assert "Контент" in texts[-1]  # the key's state comes last, after every log line
 
 

@@ -99,12 +99,13 @@ async def test_one_sellers_failures_never_hold_up_another(
     async with running_bot(
         database_url, tmp_path, [broken, healthy], wb_retry_backoff_seconds=3.0
     ) as h:
-        h.wb.remains_polls_until_done = 1
+        h.wb.remains_polls_until_done = 0
         await onboard(h, broken, chat_id=2001)
         await onboard(h, healthy, chat_id=2002)
-        h.wb.fail_next("cards_list", 503, times=1)  # the next cards call (the broken seller's)
+        # The next cards calls (the broken seller's) fail: it backs off 3 s, 6 s, 12 s.
+        h.wb.fail_next("cards_list", 503, times=3)
         h.tg.user_says("/sync", chat_id=2001)
-        await asyncio.sleep(0.3)  # the broken seller's sync is now backing off (3 s, 6 s, ...)
+        await asyncio.sleep(0.3)
         healthy_text = await _sync(h, chat_id=2002)
         assert "Синхронизация завершена" in healthy_text
         async with h.app.sessions() as session:
