@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -22,27 +22,26 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import leases, parts_codec, snapshot_store
+from core import leases, snapshot_store
 from core.alerts import update_alerts
 from core.clock import utcnow
 from core.notifier import (
     ChatRef,
     FailureReason,
     Notifier,
-    PartStatus,
     ProgressState,
     SyncFailure,
     SyncStep,
     SyncSummary,
     Trigger,
 )
-from core.report import build_report, moscow_window
+from core.report import build_report
 from core.settings import Settings
 from core.stock_report import DataPart, StockReport
+from core.sync_parts import NoCopy, PartReader, Parts
 from core.vault import KeyVault
 from core.wb.client import WBClient
 from core.wb.errors import (
-    RateLimitWait,
     WBAuthError,
     WBBadResponseError,
     WBError,
@@ -50,15 +49,11 @@ from core.wb.errors import (
     WBRateLimitedError,
     WBUnavailableError,
 )
-from core.wb.limits import Method, RateLimiter
-from core.wb.models import Card, FbsStock, Order, RemainsRow, SellerWarehouse
+from core.wb.limits import RateLimiter
 from core.wb.token import TokenType
-from storage.models import DataPartState, SyncLog, Tenant
+from storage.models import SyncLog, Tenant
 
 log = logging.getLogger(__name__)
-
-# How long one sync keeps polling a remains report before it finishes with the last copy.
-REMAINS_MAX_POLL_SECONDS = 600.0
 
 
 SYNC_LEASE_TTL = timedelta(seconds=90)
@@ -98,24 +93,6 @@ class SyncResult:
 
 
 @dataclass(slots=True)
-class _Parts:
-    """The parts as read (or reused) during one sync, with their statuses."""
-
-    statuses: dict[DataPart, PartStatus] = field(default_factory=dict)
-    cards: list[Card] = field(default_factory=list)
-    warehouses: list[SellerWarehouse] = field(default_factory=list)
-    fbs: list[FbsStock] = field(default_factory=list)
-    remains: list[RemainsRow] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
-    new_remains_task: bool = True  # a resume only continues a report, never starts one
-    pending_until: datetime | None = None  # unfinished work (a report, orders paging) resumes then
-
-    def pending(self, when: datetime | None) -> None:
-        if when is not None and (self.pending_until is None or when < self.pending_until):
-            self.pending_until = when
-
-
-@dataclass(slots=True)
 class _Run:
     """One sync in flight."""
 
@@ -128,19 +105,6 @@ class _Run:
     started: float
     limiter: RateLimiter
     message_id: int | None = None
-
-
-class _KeepLastCopy(Exception):
-    """Nothing to continue and no new work wanted: use the stored copy as it is."""
-
-
-class _NoCopy(Exception):
-    """A part could not be read now and there is no earlier copy to use."""
-
-    def __init__(self, part: DataPart, retry_at: datetime) -> None:
-        super().__init__(f"{part} cannot be read before {retry_at.isoformat()}")
-        self.part = part
-        self.retry_at = retry_at
 
 
 ReportExporter = Callable[[Tenant, StockReport], Awaitable[tuple[bool, str | None]]]
@@ -190,6 +154,7 @@ class SyncService:
         self._http = http
         self._clock = clock
         self._sleep = sleep
+        self._reader = PartReader(sessions, settings, clock)
         self._running: set[int] = set()
         self.holder = leases.process_id()
         self._tasks: set[asyncio.Task[SyncResult]] = set()
@@ -337,13 +302,13 @@ class SyncService:
             sleep=self._sleep,
         )
         progress = ProgressState()
-        parts = _Parts(new_remains_task=trigger is not Trigger.RESUME)
+        parts = Parts(new_remains_task=trigger is not Trigger.RESUME)
         try:
             for step, reader in (
-                (SyncStep.CARDS, self._read_cards),
-                (SyncStep.FBS_STOCK, self._read_fbs),
-                (SyncStep.REMAINS, self._read_remains),
-                (SyncStep.ORDERS, self._read_orders),
+                (SyncStep.CARDS, self._reader.read_cards),
+                (SyncStep.FBS_STOCK, self._reader.read_fbs),
+                (SyncStep.REMAINS, self._reader.read_remains),
+                (SyncStep.ORDERS, self._reader.read_orders),
             ):
                 progress.current = step
                 await self._progress(run, progress)
@@ -352,7 +317,7 @@ class SyncService:
             progress.current = SyncStep.REPORT
             await self._progress(run, progress)
             report = await self._build(tenant, parts)
-        except _NoCopy as exc:
+        except NoCopy as exc:
             return await self._fail(
                 run, SyncFailure(FailureReason.RATE_LIMITED, str(exc.part), exc.retry_at)
             )
@@ -382,7 +347,7 @@ class SyncService:
             return await self._fail(run, SyncFailure(FailureReason.INTERNAL))
         return await self._finish(run, parts, report)
 
-    async def _finish(self, run: _Run, parts: _Parts, report: StockReport) -> SyncResult:
+    async def _finish(self, run: _Run, parts: Parts, report: StockReport) -> SyncResult:
         tenant = run.tenant
         duration = time.monotonic() - run.started
         stale = [s for s in parts.statuses.values() if not s.refreshed]
@@ -437,190 +402,9 @@ class SyncService:
         if run.verbose:
             await self._notifier.sync_progress(run.chat, run.message_id, progress)
 
-    # -- the parts -----------------------------------------------------------------------
-
-    async def _part(self, tenant_id: int, part: DataPart) -> DataPartState | None:
-        async with self._sessions() as session:
-            return await session.get(DataPartState, (tenant_id, part.value))
-
-    async def _save_part(
-        self,
-        tenant_id: int,
-        part: DataPart,
-        *,
-        payload: bytes | None = None,
-        fetched_at: datetime | None = None,
-        state: dict[str, Any] | None = None,
-        keep_payload: bool = False,
-    ) -> None:
-        async with self._sessions() as session:
-            row = await session.get(DataPartState, (tenant_id, part.value))
-            if row is None:
-                row = DataPartState(tenant_id=tenant_id, part=part.value)
-                session.add(row)
-            if not keep_payload:
-                row.payload = payload
-                row.fetched_at = fetched_at
-            row.state = state
-            await session.commit()
-
-    def _reuse(
-        self, parts: _Parts, part: DataPart, stored: DataPartState | None, wait: RateLimitWait
-    ) -> bytes:
-        if stored is None or stored.payload is None:
-            raise _NoCopy(part, wait.retry_at)
-        parts.statuses[part] = PartStatus(part, stored.fetched_at, False, wait.retry_at)
-        return stored.payload
-
-    async def _read_cards(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
-        try:
-            parts.cards = await client.cards()
-        except RateLimitWait as wait:
-            stored = await self._part(tenant.id, DataPart.CARDS)
-            parts.cards = parts_codec.decode_cards(self._reuse(parts, DataPart.CARDS, stored, wait))
-            return
-        now = self._clock()
-        await self._save_part(
-            tenant.id, DataPart.CARDS, payload=parts_codec.encode_cards(parts.cards), fetched_at=now
-        )
-        parts.statuses[DataPart.CARDS] = PartStatus(DataPart.CARDS, now, True)
-
-    async def _read_fbs(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
-        # Every size of the catalogue, not only sizes with FBO stock.
-        chrt_ids = sorted({size.chrt_id for card in parts.cards for size in card.sizes})
-        try:
-            warehouses = await client.seller_warehouses()
-            stocks: list[FbsStock] = []
-            for warehouse in warehouses:
-                if chrt_ids:
-                    stocks.extend(await client.fbs_stocks(warehouse.id, chrt_ids))
-        except RateLimitWait as wait:
-            stored = await self._part(tenant.id, DataPart.FBS_STOCK)
-            payload = self._reuse(parts, DataPart.FBS_STOCK, stored, wait)
-            parts.warehouses, parts.fbs = parts_codec.decode_fbs(payload)
-            return
-        parts.warehouses, parts.fbs = warehouses, stocks
-        now = self._clock()
-        await self._save_part(
-            tenant.id,
-            DataPart.FBS_STOCK,
-            payload=parts_codec.encode_fbs(warehouses, stocks),
-            fetched_at=now,
-        )
-        parts.statuses[DataPart.FBS_STOCK] = PartStatus(DataPart.FBS_STOCK, now, True)
-
-    async def _read_remains(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
-        """Create (or continue) the remains report, poll it within limits, download it."""
-        stored = await self._part(tenant.id, DataPart.REMAINS)
-        state = dict(stored.state or {}) if stored else {}
-        task_id: str | None = state.get("task_id")
-        deadline = time.monotonic() + REMAINS_MAX_POLL_SECONDS
-        retry_at: datetime | None = None
-        try:
-            if task_id is None:
-                if not parts.new_remains_task:
-                    raise _KeepLastCopy
-                task_id = await client.create_remains_report()
-                state = {"task_id": task_id, "created_at": self._clock().isoformat()}
-                await self._save_part(tenant.id, DataPart.REMAINS, state=state, keep_payload=True)
-            while True:
-                status = await client.remains_status(task_id)
-                if status == "done":
-                    rows = await client.download_remains(task_id)
-                    now = self._clock()
-                    await self._save_part(
-                        tenant.id,
-                        DataPart.REMAINS,
-                        payload=parts_codec.encode_remains(rows),
-                        fetched_at=now,
-                        state=None,
-                    )
-                    parts.remains = rows
-                    parts.statuses[DataPart.REMAINS] = PartStatus(DataPart.REMAINS, now, True)
-                    return
-                if status in ("purged", "canceled"):
-                    log.warning("remains report of tenant %s ended %s", tenant.id, status)
-                    await self._save_part(
-                        tenant.id, DataPart.REMAINS, state=None, keep_payload=True
-                    )
-                    retry_at = client.limiter.next_allowed_at(Method.REMAINS_CREATE)
-                    break
-                if time.monotonic() > deadline:
-                    retry_at = client.limiter.next_allowed_at(Method.REMAINS_STATUS)
-                    parts.pending(retry_at)
-                    break
-        except RateLimitWait as wait:
-            retry_at = wait.retry_at
-            if task_id is not None:
-                parts.pending(retry_at)  # a report is waiting on WB: continue it then
-        except _KeepLastCopy:
-            pass
-        # Finish with the last downloaded copy (or none yet); the pending task id is kept.
-        stored = await self._part(tenant.id, DataPart.REMAINS)
-        if stored is not None and stored.payload is not None:
-            parts.remains = parts_codec.decode_remains(stored.payload)
-        parts.statuses[DataPart.REMAINS] = PartStatus(
-            DataPart.REMAINS, stored.fetched_at if stored else None, False, retry_at
-        )
-
-    async def _read_orders(self, client: WBClient, tenant: Tenant, parts: _Parts) -> None:
-        """Ask WB only for changes since the last lastChangeDate seen; keep orders by srid."""
-        now = self._clock()
-        window_start, _ = moscow_window(now, self._settings.orders_window_days)
-        stored = await self._part(tenant.id, DataPart.ORDERS)
-        state = dict(stored.state or {}) if stored else {}
-        cursor_text: str | None = state.get("cursor")
-        cursor = datetime.fromisoformat(cursor_text) if cursor_text else window_start
-        refreshed = False
-        retry_at: datetime | None = None
-        try:
-            while True:
-                page = await client.orders_page(cursor)
-                if page:
-                    async with self._sessions() as session:
-                        await snapshot_store.upsert_orders(session, tenant.id, page)
-                        newest = max(order.last_change_date for order in page)
-                        advanced = newest > cursor
-                        cursor = max(cursor, newest)
-                        await self._save_orders_cursor(session, tenant.id, stored, cursor)
-                        await session.commit()
-                # A short page is the last one: asking again would cost a call (a minute on a
-                # Personal key, three hours on a Base key) to learn nothing.
-                if not page or len(page) < self._settings.wb_orders_page_rows or not advanced:
-                    refreshed = True
-                    break
-        except RateLimitWait as wait:
-            retry_at = wait.retry_at
-            parts.pending(retry_at)
-        fetched_at = now if refreshed else (stored.fetched_at if stored else None)
-        async with self._sessions() as session:
-            row = await session.get(DataPartState, (tenant.id, DataPart.ORDERS.value))
-            if row is None:
-                row = DataPartState(tenant_id=tenant.id, part=DataPart.ORDERS.value)
-                session.add(row)
-            row.state = {"cursor": cursor.isoformat()}
-            row.fetched_at = fetched_at
-            # Orders placed before the window can never count again.
-            await snapshot_store.prune_orders(session, tenant.id, window_start - timedelta(days=1))
-            parts.orders = await snapshot_store.load_orders(session, tenant.id, window_start)
-            await session.commit()
-        parts.statuses[DataPart.ORDERS] = PartStatus(
-            DataPart.ORDERS, fetched_at, refreshed, retry_at
-        )
-
-    async def _save_orders_cursor(
-        self, session: AsyncSession, tenant_id: int, stored: DataPartState | None, cursor: datetime
-    ) -> None:
-        row = await session.get(DataPartState, (tenant_id, DataPart.ORDERS.value))
-        if row is None:
-            row = DataPartState(tenant_id=tenant_id, part=DataPart.ORDERS.value)
-            session.add(row)
-            row.fetched_at = stored.fetched_at if stored else None
-        row.state = {"cursor": cursor.isoformat()}
-
     # -- building and storing -----------------------------------------------------------------
 
-    async def _build(self, tenant: Tenant, parts: _Parts) -> StockReport:
+    async def _build(self, tenant: Tenant, parts: Parts) -> StockReport:
         now = self._clock()
         part_times = {part: status.fetched_at for part, status in parts.statuses.items()}
         # Pure and CPU-bound: off the event loop, so other chats stay responsive.
@@ -644,7 +428,7 @@ class SyncService:
         report: StockReport,
         status: SyncStatus,
         duration: float,
-        parts: _Parts,
+        parts: Parts,
         limiter: RateLimiter,
     ) -> None:
         """Snapshot, daily totals, the log and the key's last use: one transaction."""
