@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.fast_dataclass import positional_constructor
 from core.stock_report import (
     DataPart,
     LowStockItem,
@@ -250,6 +251,8 @@ def build_report(
 
 
 _NOTHING: dict[str, int] = {}
+_stock_row = positional_constructor(StockRow)
+_warehouse_figures = positional_constructor(WarehouseFigures)
 
 
 def _assemble(
@@ -273,43 +276,75 @@ def _assemble(
         (kind, stock[kind], ordered[kind], cancelled[kind])
         for kind in (WarehouseKind.WB, WarehouseKind.SELLER)
     ]
+    append_row = rows.append
+    # The hottest loop of a sync (a row per size and warehouse, a million for a large
+    # seller): locals only, and a size's stock-only rows (no orders, so no cover) take a
+    # shorter path. Same rows, same order, same arithmetic as days_of_cover.
     for nm_id, (vendor_code, brand, subject, title) in sorted(
         catalogue.products.items(), key=lambda item: (item[1][0], item[0])
     ):
         sizes = catalogue.ordered_sizes(nm_id)
         units = {WarehouseKind.WB: 0, WarehouseKind.SELLER: 0}
+        product_orders = product_cancelled = 0
         warehouses: list[WarehouseFigures] = []
         for kind, stock_of, ordered_of, cancelled_of in by_kind:
             # warehouse name -> [stock, orders, cancelled] of the whole product
             per_warehouse: dict[str, list[int]] = {}
             for size in sizes:
-                at_stock = stock_of.get(size, _NOTHING)
-                at_ordered = ordered_of.get(size, _NOTHING)
-                if not at_stock and not at_ordered:
+                at_stock = stock_of.get(size)
+                at_ordered = ordered_of.get(size)
+                if at_ordered is None:
+                    if at_stock is None:
+                        continue
+                    _, chrt_id, size_name = size
+                    barcode = barcodes[size]
+                    for name in sorted(at_stock):
+                        units_here = at_stock[name]
+                        append_row(
+                            _stock_row(
+                                nm_id,
+                                chrt_id,
+                                barcode,
+                                size_name,
+                                name,
+                                kind,
+                                units_here,
+                                0,
+                                0,
+                                None,
+                            )
+                        )
+                        total = per_warehouse.get(name)
+                        if total is None:
+                            per_warehouse[name] = [units_here, 0, 0]
+                        else:
+                            total[0] += units_here
                     continue
                 at_cancelled = cancelled_of.get(size, _NOTHING)
-                if not at_ordered:
-                    names = sorted(at_stock)
-                elif not at_stock:
+                if at_stock is None:
+                    at_stock = _NOTHING
                     names = sorted(at_ordered)
                 else:
-                    names = sorted(at_stock.keys() | at_ordered.keys())
+                    names = sorted(at_stock | at_ordered)
+                _, chrt_id, size_name = size
+                barcode = barcodes[size]
                 for name in names:
                     units_here = at_stock.get(name, 0)
                     n = at_ordered.get(name, 0)
                     c = at_cancelled.get(name, 0)
-                    rows.append(
-                        StockRow(
-                            nm_id=nm_id,
-                            chrt_id=size[1],
-                            barcode=barcodes[size],
-                            size=size[2],
-                            warehouse=name,
-                            kind=kind,
-                            stock=units_here,
-                            orders=n,
-                            cancelled=c,
-                            days_of_cover=days_of_cover(units_here, n, c, window_days),
+                    net = n - c
+                    append_row(
+                        _stock_row(
+                            nm_id,
+                            chrt_id,
+                            barcode,
+                            size_name,
+                            name,
+                            kind,
+                            units_here,
+                            n,
+                            c,
+                            units_here * window_days / net if net > 0 else None,
                         )
                     )
                     total = per_warehouse.get(name)
@@ -319,21 +354,24 @@ def _assemble(
                         total[0] += units_here
                         total[1] += n
                         total[2] += c
-            units[kind] = sum(total[0] for total in per_warehouse.values())
-            warehouses.extend(
-                WarehouseFigures(
-                    warehouse=name,
-                    kind=kind,
-                    stock=units_here,
-                    orders=n,
-                    cancelled=c,
-                    days_of_cover=days_of_cover(units_here, n, c, window_days),
+            kind_units = 0
+            for name, (units_here, n, c) in sorted(per_warehouse.items()):
+                net = n - c
+                warehouses.append(
+                    _warehouse_figures(
+                        name,
+                        kind,
+                        units_here,
+                        n,
+                        c,
+                        units_here * window_days / net if net > 0 else None,
+                    )
                 )
-                for name, (units_here, n, c) in sorted(per_warehouse.items())
-            )
+                kind_units += units_here
+                product_orders += n
+                product_cancelled += c
+            units[kind] = kind_units
         fbo, fbs = units[WarehouseKind.WB], units[WarehouseKind.SELLER]
-        product_orders = sum(figures.orders for figures in warehouses)
-        product_cancelled = sum(figures.cancelled for figures in warehouses)
         to_buyers, returns = in_transit.get(nm_id, (0, 0))
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
         summaries.append(

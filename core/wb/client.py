@@ -9,11 +9,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
 
+from core.fast_dataclass import positional_constructor
 from core.wb.errors import (
     RateLimitWait,
     WBBadResponseError,
@@ -25,10 +26,13 @@ from core.wb.limits import Method, RateLimiter, limit_for
 from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")  # no DST in Moscow since 2014
 CARDS_PAGE = 100
 FBS_CHUNK = 1000
+# Bodies at least this large are decoded off the event loop (see _off_loop).
+OFF_LOOP_BYTES = 256 * 1024
 _NO_DATE = "0001-01-01"
 
 
@@ -53,7 +57,8 @@ def parse_wb_datetime(value: Any) -> datetime | None:
     """A statistics date ("2022-03-04T18:08:31", Moscow) as naive Moscow time; WB's zero → None."""
     if not isinstance(value, str) or not value or value.startswith(_NO_DATE):
         return None
-    return to_moscow_naive(datetime.fromisoformat(value))
+    moment = datetime.fromisoformat(value)  # three per order: to_moscow_naive inlined
+    return moment if moment.tzinfo is None else moment.astimezone(MOSCOW).replace(tzinfo=None)
 
 
 def format_date_from(moment: datetime) -> str:
@@ -288,12 +293,9 @@ class WBClient:
                 Method.FBS_STOCKS, Host.MARKETPLACE, "POST", path, body={"chrtIds": chunk}
             )
             try:
+                warehouse = int(warehouse_id)
                 result.extend(
-                    FbsStock(
-                        warehouse_id=int(warehouse_id),
-                        chrt_id=int(raw["chrtId"]),
-                        amount=int(raw["amount"]),
-                    )
+                    _make_fbs_stock(warehouse, int(raw["chrtId"]), int(raw["amount"]))
                     for raw in data["stocks"]
                 )
             except (KeyError, TypeError, ValueError) as exc:
@@ -343,27 +345,18 @@ class WBClient:
         )
         if status == 204 or not payload.strip():
             return []
-        data = self._decode(Method.REMAINS_DOWNLOAD, payload)
-        try:
-            return [_remains_row(raw) for raw in data]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise WBBadResponseError(f"remains_download: unexpected shape ({exc!r})") from None
+        return await _off_loop(_remains_rows, payload)
 
     async def orders_page(self, date_from: datetime) -> list[Order]:
         """One page of orders whose lastChangeDate >= date_from (naive means Moscow time)."""
-        data = await self._json(
+        _, payload = await self._request(
             Method.ORDERS,
             Host.STATISTICS,
             "GET",
             "/api/v1/supplier/orders",
             params={"dateFrom": format_date_from(date_from), "flag": "0"},
         )
-        if not isinstance(data, list):
-            raise WBBadResponseError("orders: expected a JSON array")
-        try:
-            return [_order(raw) for raw in data]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise WBBadResponseError(f"orders: unexpected shape ({exc!r})") from None
+        return await _off_loop(_orders, payload)
 
     async def orders_since(
         self, date_from: datetime, *, short_page: int | None = None
@@ -385,6 +378,44 @@ class WBClient:
             cursor = last
 
 
+async def _off_loop(parse: Callable[[bytes], _T], payload: bytes) -> _T:
+    """Decode and parse a large body in a worker thread, a small one in place.
+
+    A full orders page (80,000 rows, ~40 MB) takes about a second of CPU; on the event loop
+    that would stall every chat for as long. In a thread the loop still gets the GIL every
+    few milliseconds.
+    """
+    if len(payload) >= OFF_LOOP_BYTES:
+        return await asyncio.to_thread(parse, payload)
+    return parse(payload)
+
+
+def _remains_rows(payload: bytes) -> list[RemainsRow]:
+    data = WBClient._decode(Method.REMAINS_DOWNLOAD, payload)
+    try:
+        # Each decoded row is replaced by its typed row at once, so the list never holds
+        # both forms of every row (the decoded dicts are the larger).
+        for index, raw in enumerate(data):
+            data[index] = _remains_row(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WBBadResponseError(f"remains_download: unexpected shape ({exc!r})") from None
+    rows: list[RemainsRow] = data
+    return rows
+
+
+def _orders(payload: bytes) -> list[Order]:
+    data = WBClient._decode(Method.ORDERS, payload)
+    if not isinstance(data, list):
+        raise WBBadResponseError("orders: expected a JSON array")
+    try:
+        for index, raw in enumerate(data):  # replaced in place, as in _remains_rows
+            data[index] = _order(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise WBBadResponseError(f"orders: unexpected shape ({exc!r})") from None
+    orders: list[Order] = data
+    return orders
+
+
 def _seconds(value: str | None) -> float | None:
     if value is None:
         return None
@@ -394,37 +425,47 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
+# A large seller's sync makes a typed row per card size, FBS level, remains row and order
+# (hundreds of thousands): the fields go positionally to constructors that skip the frozen
+# __init__ (see core.fast_dataclass); the objects are the same.
+_make_card = positional_constructor(Card)
+_make_card_size = positional_constructor(CardSize)
+_make_fbs_stock = positional_constructor(FbsStock)
+_make_remains_row = positional_constructor(RemainsRow)
+_make_order = positional_constructor(Order)
+
+
 def _card(raw: Mapping[str, Any]) -> Card:
-    return Card(
-        nm_id=int(raw["nmID"]),
-        imt_id=int(raw.get("imtID") or 0),
-        vendor_code=str(raw.get("vendorCode", "")),
-        brand=str(raw.get("brand", "")),
-        title=str(raw.get("title", "")),
-        subject=str(raw.get("subjectName", "")),
-        sizes=tuple(
-            CardSize(
-                chrt_id=int(size["chrtID"]),
-                tech_size=str(size.get("techSize", "")),
-                wb_size=str(size.get("wbSize", "")),
-                barcodes=tuple(str(sku) for sku in size.get("skus") or ()),
+    get = raw.get
+    return _make_card(
+        int(raw["nmID"]),
+        int(get("imtID") or 0),
+        str(get("vendorCode", "")),
+        str(get("brand", "")),
+        str(get("title", "")),
+        str(get("subjectName", "")),
+        tuple(
+            _make_card_size(
+                int(size["chrtID"]),
+                str(size.get("techSize", "")),
+                str(size.get("wbSize", "")),
+                tuple(str(sku) for sku in size.get("skus") or ()),
             )
-            for size in raw.get("sizes") or ()
+            for size in get("sizes") or ()
         ),
     )
 
 
 def _remains_row(raw: Mapping[str, Any]) -> RemainsRow:
-    return RemainsRow(
-        nm_id=int(raw["nmId"]),
-        vendor_code=str(raw.get("vendorCode", "")),
-        barcode=str(raw.get("barcode", "")),
-        tech_size=str(raw.get("techSize", "")),
-        brand=str(raw.get("brand", "")),
-        subject=str(raw.get("subjectName", "")),
-        warehouses=tuple(
-            (str(w["warehouseName"]), int(w["quantity"])) for w in raw.get("warehouses") or ()
-        ),
+    get = raw.get
+    return _make_remains_row(
+        int(raw["nmId"]),
+        str(get("vendorCode", "")),
+        str(get("barcode", "")),
+        str(get("techSize", "")),
+        str(get("brand", "")),
+        str(get("subjectName", "")),
+        tuple((str(w["warehouseName"]), int(w["quantity"])) for w in get("warehouses") or ()),
     )
 
 
@@ -433,18 +474,19 @@ def _order(raw: Mapping[str, Any]) -> Order:
     last_change = parse_wb_datetime(raw["lastChangeDate"])
     if date is None or last_change is None:
         raise ValueError("order without date or lastChangeDate")
-    return Order(
-        srid=str(raw["srid"]),
-        date=date,
-        last_change_date=last_change,
-        nm_id=int(raw["nmId"]),
-        barcode=str(raw.get("barcode", "")),
-        tech_size=str(raw.get("techSize", "")),
-        supplier_article=str(raw.get("supplierArticle", "")),
-        warehouse_name=str(raw.get("warehouseName", "")),
-        warehouse_type=str(raw.get("warehouseType", "")),
-        is_cancel=bool(raw.get("isCancel", False)),
-        cancel_date=parse_wb_datetime(raw.get("cancelDate")),
-        g_number=str(raw.get("gNumber", "")),
-        finished_price=float(raw.get("finishedPrice") or 0.0),
+    get = raw.get
+    return _make_order(
+        str(raw["srid"]),
+        date,
+        last_change,
+        int(raw["nmId"]),
+        str(get("barcode", "")),
+        str(get("techSize", "")),
+        str(get("supplierArticle", "")),
+        str(get("warehouseName", "")),
+        str(get("warehouseType", "")),
+        bool(get("isCancel", False)),
+        parse_wb_datetime(get("cancelDate")),
+        str(get("gNumber", "")),
+        float(get("finishedPrice") or 0.0),
     )

@@ -124,9 +124,7 @@ entities = st.one_of(
 def telegram_clean(text: str) -> str:
     """What Telegram delivers of a typed text: its servers turn C0 control characters other
     than tab and newline into spaces and drop carriage returns (tdlib's clean_input_string)."""
-    return "".join(
-        "" if c == "\r" else " " if ord(c) < 32 and c not in "\t\n" else c for c in text
-    )
+    return "".join("" if c == "\r" else " " if ord(c) < 32 and c not in "\t\n" else c for c in text)
 
 
 @dataclass(frozen=True)
@@ -230,7 +228,7 @@ def _build(d: Direct, action: Action) -> dict[str, Any]:
                 "from": user,
                 "chat_instance": "1",
                 "data": action.data,
-            }
+            },
         }
     if action.kind == "membership":
         bot_user = dict(d.tg.bot_user)
@@ -246,7 +244,7 @@ def _build(d: Direct, action: Action) -> dict[str, Any]:
                 "new_chat_member": {"status": "kicked", "user": bot_user, "until_date": 0}
                 if len(action.data) % 2
                 else {"status": "member", "user": bot_user},
-            }
+            },
         }
     return _message_update(d, action)
 

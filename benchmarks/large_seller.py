@@ -1,0 +1,373 @@
+"""Scenario 1: one large seller's sync, and the report's building cost against JSON decoding.
+
+`large_sync` runs the real SyncService (real client, real database, a notifier that only
+notes when each step starts) against the WB fake: wall time per step, peak RSS, WB calls by
+method against the fewest paging allows, and the summary's totals against the ground truth.
+
+`large_build` fetches the same responses once with the real client (recording the raw bodies),
+then measures, in CPU seconds: decoding every body with orjson only; the client's decoding and
+parsing into typed rows (replayed from the recorded bodies, no network); and
+core.report.build_report on the parsed rows. The goal is building <= 1.0x decoding.
+"""
+
+from __future__ import annotations
+
+import collections
+import cProfile
+import gc
+import io
+import pstats
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import orjson
+
+from benchmarks.support import (
+    Result,
+    StepClock,
+    add_tenant,
+    control_get,
+    database,
+    make_settings,
+    new_encryption_key,
+    peak_rss_mb,
+    workdir,
+)
+from core.clock import utcnow
+from core.notifier import Trigger
+from core.report import build_report, moscow_window
+from core.stock_report import DataPart, StockReport
+from core.sync import SyncService, SyncStatus
+from core.vault import KeyVault
+from core.wb.client import WBClient, format_date_from
+from core.wb.limits import Method, RateLimiter
+from core.wb.models import Card, FbsStock, Order, RemainsRow, SellerWarehouse
+from core.wb.token import TokenType
+from storage import migrate
+from storage.db import create_engine, session_factory
+from tests.fakes.wb import make_token
+
+RSS_GOAL_MB = 400.0
+BUILD_RATIO_GOAL = 1.0
+
+
+def _profile_text(profile: cProfile.Profile, limit: int = 35) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats(limit)
+    return out.getvalue()
+
+
+async def large_sync(params: dict[str, Any]) -> Result:
+    backend: str = params["backend"]
+    window_days = int(params["window_days"])
+    result = Result(f"large_sync_{window_days}d", backend)
+    with workdir() as tmp, database(backend, tmp) as url:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        sessions = session_factory(engine)
+        key = new_encryption_key()
+        vault = KeyVault([key])
+        seller_id: str = params["seller_id"]
+        tenant_id = await add_tenant(sessions, vault, chat_id=5001, seller_id=seller_id)
+        settings = make_settings(
+            url,
+            params["wb_url"],
+            key,
+            wb_orders_page_rows=int(params["page_rows"]),
+            orders_window_days=window_days,
+        )
+        control: str = params["control"]
+        async with aiohttp.ClientSession() as http:
+            before = await control_get(http, control, "/calls")
+            window_start, _ = moscow_window(utcnow(), window_days)
+            notifier = StepClock()
+            service = SyncService(
+                sessions=sessions, vault=vault, notifier=notifier, settings=settings, http=http
+            )
+            rss_before = peak_rss_mb()
+            profile = cProfile.Profile() if params.get("profile") else None
+            cpu = time.process_time()
+            started = time.perf_counter()
+            if profile is not None:
+                profile.enable()
+            outcome = await service.run(tenant_id, Trigger.MANUAL)
+            if profile is not None:
+                profile.disable()
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            calls = await control_get(http, control, "/calls", since=str(before["next"]))
+            minimum = await control_get(
+                http,
+                control,
+                "/minimum",
+                seller_id=seller_id,
+                date_from=format_date_from(window_start),
+            )
+            if outcome is None or outcome.report is None:
+                raise RuntimeError(f"the sync did not complete: {outcome!r}")
+            report = outcome.report
+            # The sync's own window (it starts a little after `window_start` above).
+            truth = await control_get(
+                http,
+                control,
+                "/truth",
+                seller_id=seller_id,
+                window_start=report.window_start.isoformat(),
+                window_end=report.window_end.isoformat(),
+            )
+        await engine.dispose()
+
+    if outcome.status is not SyncStatus.COMPLETED:
+        raise RuntimeError(f"the sync did not complete: {outcome!r}")
+    by_method: dict[str, int] = calls["by_method"]
+    total_calls = sum(by_method.values())
+    total_minimum = sum(minimum.values())
+    result.add("sync wall time", round(wall, 2), "s")
+    result.add("sync CPU time (all threads)", round(cpu, 2), "s")
+    peak = peak_rss_mb()
+    result.add(
+        "peak RSS", round(peak, 1), "MB", goal=f"< {RSS_GOAL_MB:.0f} MB", ok=peak < RSS_GOAL_MB
+    )
+    result.add(
+        "WB calls",
+        total_calls,
+        "calls",
+        goal=f"= minimum ({total_minimum})",
+        ok=by_method == minimum,
+    )
+    result.add("stock rows in the report", len(report.rows), "rows")
+    checked = {
+        "products": report.totals.products,
+        "sizes": report.totals.sizes,
+        "fbo_units": report.totals.fbo_units,
+        "fbs_units": report.totals.fbs_units,
+        "orders": report.totals.orders,
+        "cancelled": report.totals.cancelled,
+    }
+    wrong = {k: (v, truth[k]) for k, v in checked.items() if truth[k] != v}
+    result.add("totals equal the ground truth", "yes" if not wrong else f"no: {wrong}")
+    result.details = {
+        "phases_s": notifier.phases(),
+        "rss_at_step_start_mb": {
+            step: {"current": round(now, 1), "peak": round(peak, 1)}
+            for step, now, peak in notifier.memory
+        },
+        "calls_by_method": by_method,
+        "minimum_calls_by_method": minimum,
+        "http_statuses": calls["statuses"],
+        "rss_before_sync_mb": round(rss_before, 1),
+        "orders_window_days": window_days,
+        "orders_in_window": report.totals.orders,
+    }
+    if profile is not None:
+        result.details["profile"] = _profile_text(profile)
+    return result
+
+
+class _RecordingClient(WBClient):
+    """The real client, keeping every response body it receives."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bodies: list[tuple[Method, int, bytes]] = []
+
+    async def _request(
+        self,
+        method: Method,
+        host: Any,
+        http_method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> tuple[int, bytes]:
+        status, payload = await super()._request(
+            method, host, http_method, path, params=params, body=body
+        )
+        self.bodies.append((method, status, payload))
+        return status, payload
+
+
+class _ReplayClient(WBClient):
+    """The real client's decoding and parsing, fed recorded bodies instead of the network."""
+
+    def __init__(self, bodies: list[tuple[Method, int, bytes]], *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._bodies = collections.deque(bodies)
+
+    async def _request(
+        self,
+        method: Method,
+        host: Any,
+        http_method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> tuple[int, bytes]:
+        recorded, status, payload = self._bodies.popleft()
+        assert recorded is method, (recorded, method)
+        return status, payload
+
+
+class _Parts:
+    def __init__(self) -> None:
+        self.cards: list[Card] = []
+        self.warehouses: list[SellerWarehouse] = []
+        self.fbs: list[FbsStock] = []
+        self.remains: list[RemainsRow] = []
+        self.orders: list[Order] = []
+
+
+async def _read_all(client: WBClient, window_start: datetime, page_rows: int) -> _Parts:
+    """The calls a first sync makes, in its order (see core.sync.SyncService)."""
+    parts = _Parts()
+    parts.cards = await client.cards()
+    chrt_ids = sorted({size.chrt_id for card in parts.cards for size in card.sizes})
+    parts.warehouses = await client.seller_warehouses()
+    for warehouse in parts.warehouses:
+        parts.fbs.extend(await client.fbs_stocks(warehouse.id, chrt_ids))
+    task_id = await client.create_remains_report()
+    while await client.remains_status(task_id) != "done":
+        pass
+    parts.remains = await client.download_remains(task_id)
+    cursor = window_start
+    while True:
+        page = await client.orders_page(cursor)
+        parts.orders.extend(page)
+        if len(page) < page_rows:
+            break
+        newest = max(order.last_change_date for order in page)
+        if newest <= cursor:
+            break
+        cursor = newest
+    return parts
+
+
+def _best_cpu(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """(best, median) CPU seconds of `fn` over `repeat` runs."""
+    times: list[float] = []
+    for _ in range(repeat):
+        gc.collect()
+        started = time.process_time()
+        fn()
+        times.append(time.process_time() - started)
+    times.sort()
+    return times[0], times[len(times) // 2]
+
+
+async def _best_cpu_async(fn: Callable[[], Awaitable[object]], repeat: int) -> tuple[float, float]:
+    times: list[float] = []
+    for _ in range(repeat):
+        gc.collect()
+        started = time.process_time()
+        await fn()
+        times.append(time.process_time() - started)
+    times.sort()
+    return times[0], times[len(times) // 2]
+
+
+async def large_build(params: dict[str, Any]) -> Result:
+    window_days = int(params["window_days"])
+    page_rows = int(params["page_rows"])
+    repeat = int(params.get("repeat", 3))
+    result = Result(f"large_build_{window_days}d", "-")
+    token = make_token(token_type=3, seller_id=params["seller_id"])
+    now = utcnow()
+    window_start, _ = moscow_window(now, window_days)
+
+    def limiter() -> RateLimiter:
+        return RateLimiter(TokenType.PERSONAL, enabled=False)
+
+    async with aiohttp.ClientSession() as http:
+        recording = _RecordingClient(http, token, limiter=limiter(), base_url=params["wb_url"])
+        await _read_all(recording, window_start, page_rows)
+    bodies = recording.bodies
+    payload_bytes = sum(len(payload) for _, _, payload in bodies)
+
+    def decode_only() -> None:
+        for _, _, payload in bodies:
+            orjson.loads(payload)
+
+    decode_best, decode_median = _best_cpu(decode_only, repeat)
+    decode_by_kind: dict[str, float] = collections.defaultdict(float)
+    for method, _, payload in bodies:
+        started = time.process_time()
+        orjson.loads(payload)
+        decode_by_kind[method.value] += time.process_time() - started
+
+    parsed: list[_Parts] = []
+
+    async def replay() -> None:
+        client = _ReplayClient(bodies, http, token, limiter=limiter(), base_url=params["wb_url"])
+        parsed[:] = [await _read_all(client, window_start, page_rows)]
+
+    async with aiohttp.ClientSession() as http:
+        parse_best, parse_median = await _best_cpu_async(replay, repeat)
+    parts = parsed[0]
+    # The sync builds from the stored orders placed inside the window (one row per srid).
+    orders = list({o.srid: o for o in parts.orders if o.date >= window_start}.values())
+    part_times = {part: now for part in DataPart}
+    reports: list[StockReport] = []
+
+    def build() -> None:
+        reports[:] = [
+            build_report(
+                cards=parts.cards,
+                remains=parts.remains,
+                seller_warehouses=parts.warehouses,
+                fbs_stocks=parts.fbs,
+                orders=orders,
+                now_utc=now,
+                window_days=window_days,
+                low_stock_threshold=7,
+                part_times=part_times,
+            )
+        ]
+
+    build_best, build_median = _best_cpu(build, repeat)
+    ratio = build_best / decode_best if decode_best else float("inf")
+    result.add("decode JSON only (orjson)", round(decode_best, 3), "s CPU")
+    result.add("client decode + parse to rows", round(parse_best, 3), "s CPU")
+    result.add("build_report", round(build_best, 3), "s CPU")
+    result.add(
+        "build_report / decode",
+        round(ratio, 2),
+        "x",
+        goal=f"<= {BUILD_RATIO_GOAL:.1f}x",
+        ok=ratio <= BUILD_RATIO_GOAL,
+    )
+    result.add("payloads", f"{len(bodies)} bodies, {payload_bytes / 2**20:.0f} MB")
+    result.add("report rows", len(reports[0].rows), "rows")
+    if params.get("profile"):
+        profile = cProfile.Profile()
+        profile.enable()
+        build()
+        profile.disable()
+        result.details["profile_build"] = _profile_text(profile)
+        profile = cProfile.Profile()
+        async with aiohttp.ClientSession() as http:
+            profile.enable()
+            await replay()
+            profile.disable()
+        result.details["profile_parse"] = _profile_text(profile)
+    result.details.update(
+        {
+            "decode_median_s": round(decode_median, 3),
+            "parse_median_s": round(parse_median, 3),
+            "build_median_s": round(build_median, 3),
+            "decode_by_method_s": {k: round(v, 3) for k, v in decode_by_kind.items()},
+            "orders_read": len(parts.orders),
+            "orders_built": len(orders),
+            "cards": len(parts.cards),
+            "remains_rows": len(parts.remains),
+            "fbs_rows": len(parts.fbs),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+    )
+    return result

@@ -1,0 +1,152 @@
+"""Orders kept by srid and the stored snapshot, on both backends (bulk paths included)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import snapshot_store
+from core.report import build_report
+from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
+from storage.models import SnapshotRow, StoredOrder, Tenant
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
+PLACED = datetime(2026, 11, 18, 10, 0)
+WAREHOUSE = SellerWarehouse(id=1, name="Мой склад", office_id=1, delivery_type=1)
+
+
+def order(srid: str, changed: datetime, *, cancelled: bool = False, nm_id: int = 7) -> Order:
+    return Order(
+        srid,
+        PLACED,
+        changed,
+        nm_id,
+        f"b{nm_id}",
+        "M",
+        f"ART-{nm_id}",
+        "Коледино",
+        "Склад WB",
+        cancelled,
+        changed if cancelled else None,
+        "g1",
+        123.5,
+    )
+
+
+async def tenant(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session, session.begin():
+        row = Tenant(chat_id=1, user_id=1)
+        session.add(row)
+    return int(row.id)
+
+
+async def stored(sessions: async_sessionmaker[AsyncSession], tenant_id: int) -> list[Order]:
+    async with sessions() as session:
+        orders = await snapshot_store.load_orders(session, tenant_id, PLACED - timedelta(days=1))
+    return sorted(orders, key=lambda o: o.srid)
+
+
+async def test_a_later_change_replaces_an_order_and_an_earlier_one_does_not(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    tenant_id = await tenant(sessions)
+    first = PLACED + timedelta(minutes=5)
+    async with sessions() as session, session.begin():
+        await snapshot_store.upsert_orders(
+            session, tenant_id, [order("a", first), order("b", first)]
+        )
+    assert await stored(sessions, tenant_id) == [order("a", first), order("b", first)]
+
+    later = first + timedelta(hours=1)
+    async with sessions() as session, session.begin():
+        # Two pages in one transaction; a page repeating a row keeps its latest version.
+        await snapshot_store.upsert_orders(
+            session, tenant_id, [order("a", later, cancelled=True), order("a", first)]
+        )
+        await snapshot_store.upsert_orders(
+            session, tenant_id, [order("b", first - timedelta(minutes=1), cancelled=True)]
+        )
+        await snapshot_store.upsert_orders(session, tenant_id, [order("c", later)])
+    assert await stored(sessions, tenant_id) == [
+        order("a", later, cancelled=True),
+        order("b", first),  # the older change did not overwrite it
+        order("c", later),
+    ]
+
+
+async def test_many_orders_in_one_page(sessions: async_sessionmaker[AsyncSession]) -> None:
+    tenant_id = await tenant(sessions)
+    changed = PLACED + timedelta(minutes=1)
+    page = [order(f"s{i:05d}", changed, cancelled=i % 3 == 0) for i in range(5_000)]
+    async with sessions() as session, session.begin():
+        await snapshot_store.upsert_orders(session, tenant_id, page)
+    assert await stored(sessions, tenant_id) == page
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StoredOrder)) == 5_000
+
+
+async def test_a_saved_report_loads_back_unchanged(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    tenant_id = await tenant(sessions)
+    cards = [
+        Card(
+            nm_id,
+            nm_id,
+            f"ART-{nm_id}",
+            "Brand",
+            "Title",
+            "Subject",
+            tuple(
+                CardSize(nm_id * 10 + k, size, size, (f"b{nm_id}-{size}",))
+                for k, size in enumerate(("S", "M", "L"))
+            ),
+        )
+        for nm_id in range(1, 1_200)
+    ]
+    remains = [
+        RemainsRow(
+            c.nm_id, c.vendor_code, s.barcodes[0], s.tech_size, "Brand", "Subject", (("Тула", 3),)
+        )
+        for c in cards
+        for s in c.sizes[:2]
+    ]
+    fbs = [FbsStock(1, c.sizes[2].chrt_id, 2) for c in cards[::2]]
+    # Some rows have days of cover, most have none: the mix the bulk insert must survive.
+    orders = [
+        Order(
+            f"o{c.nm_id}",
+            PLACED,
+            PLACED,
+            c.nm_id,
+            c.sizes[0].barcodes[0],
+            "S",
+            c.vendor_code,
+            "Тула",
+            "Склад WB",
+            False,
+            None,
+        )
+        for c in cards[::5]
+    ]
+    report = build_report(
+        cards=cards,
+        remains=remains,
+        seller_warehouses=[WAREHOUSE],
+        fbs_stocks=fbs,
+        orders=orders,
+        now_utc=NOW,
+    )
+    assert len(report.rows) > snapshot_store.BATCH  # more than one chunk
+    covers = {row.days_of_cover is None for row in report.rows}
+    assert covers == {True, False}
+    for _ in range(2):  # the second save replaces the first
+        async with sessions() as session, session.begin():
+            await snapshot_store.save_report(session, tenant_id, report, date(2026, 11, 20))
+    async with sessions() as session:
+        loaded = await snapshot_store.load_report(session, tenant_id)
+        count = await session.scalar(select(func.count()).select_from(SnapshotRow))
+    assert count == len(report.rows)
+    assert loaded == report
