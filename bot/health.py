@@ -25,12 +25,14 @@ PACKAGE = "wb-stock-tracker"
 
 
 class UpdateClock(BaseMiddleware):
-    """Remembers when the process started and when it last received an update."""
+    """Remembers when the process started and when it last received an update, and counts
+    the updates being handled now (a shutdown lets them finish before closing the session)."""
 
     def __init__(self) -> None:
         self.started_at: datetime = utcnow()
         self._started = time.monotonic()
         self.last_update_at: datetime | None = None
+        self.in_flight = 0
 
     @property
     def uptime_seconds(self) -> float:
@@ -43,7 +45,11 @@ class UpdateClock(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         self.last_update_at = utcnow()
-        return await handler(event, data)
+        self.in_flight += 1
+        try:
+            return await handler(event, data)
+        finally:
+            self.in_flight -= 1
 
 
 def install_update_clock(dp: Dispatcher) -> UpdateClock:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from bot.broadcast import registry
+from bot.health import update_clock
 from core.clock import utcnow
 from core.notifier import ChatRef, FailureReason, SyncFailure, Trigger
 from core.sync import SyncStatus
@@ -48,10 +49,13 @@ async def graceful_shutdown(app: App, grace: float | None = None) -> ShutdownRep
         with contextlib.suppress(Exception):
             scheduler.pause()  # no new scheduled syncs while the running ones finish
     broadcasts = registry(app)
+    clock = update_clock(app.dispatcher)
     deadline = time.monotonic() + max(grace, 0.0)
-    # Polled: syncs started by scheduler jobs are not tasks this process can await.
+    # Polled: syncs started by scheduler jobs are not tasks this process can await. Updates
+    # already taken are answered before the Telegram session closes under them.
     while time.monotonic() < deadline:
-        if not (app.syncs.running_count or broadcasts.tasks):
+        handling = clock.in_flight if clock is not None else 0
+        if not (app.syncs.running_count or broadcasts.tasks or handling):
             break
         await asyncio.sleep(POLL_SECONDS)
     finished = app.syncs.running_count == 0

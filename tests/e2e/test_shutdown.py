@@ -128,6 +128,22 @@ async def test_sigterm_in_polling_mode_stops_cleanly(database_url: str, tmp_path
         assert len(tg.calls_to("getUpdates")) == polls
 
 
+async def test_sigterm_lets_an_update_being_handled_finish_its_reply(
+    database_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM while a reply is on its way: the Telegram session is not closed under it."""
+    async with FakeTelegram(token=BOT_TOKEN) as tg, FakeWB(small_seller()) as wb:
+        app = await create_app(make_settings(database_url, tmp_path, tg, wb))
+        tg.delay("sendMessage", 1.5)
+        tg.user_says("/start")
+        task = asyncio.create_task(serve(app, webhook=False))
+        await tg.wait_until(lambda: tg.received["sendMessage"] >= 1, 20)  # the reply is on its way
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(task, timeout=30)
+        assert any("Здравствуйте" in text for text in tg.texts(1001))
+        assert app.http.closed
+
+
 async def test_sigterm_in_webhook_mode_stops_cleanly(database_url: str, tmp_path: Path) -> None:
     async with FakeTelegram(token=BOT_TOKEN) as tg, FakeWB(small_seller()) as wb:
         settings = make_settings(

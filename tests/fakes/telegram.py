@@ -22,6 +22,7 @@ synchronous and may be called at any time.
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import itertools
 import json
@@ -654,6 +655,8 @@ class FakeTelegram:
         self._rate_window = 1.0
         self._rate_retry_after = 1
         self._stubs: dict[str, Any] = {}
+        self._delays: dict[str, float] = {}
+        self.received: collections.Counter[str] = collections.Counter()  # requests, even unanswered
 
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -744,6 +747,10 @@ class FakeTelegram:
         known = self._handlers.get(raw_method.lower())
         method = known[0] if known else raw_method
         call = ApiCall(method=method, params=params, at=at)
+        self.received[method] += 1
+        self._notifier.notify()
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])  # a slow network: the request is in flight
         try:
             self._pre_checks(method, params)
             if method in self._stubs:
@@ -918,6 +925,11 @@ class FakeTelegram:
     def send_times(self, chat_id: int | None = None) -> list[float]:
         """time.monotonic() of each successful send (sendMessage, sendDocument, ...)."""
         return [t for t, c in self._send_log if chat_id is None or c == chat_id]
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every later call of ``method`` only after ``seconds``."""
+        known = self._handlers.get(method.lower())
+        self._delays[known[0] if known else method] = seconds
 
     def stub(self, method: str, result: Any) -> None:
         """Answer ``method`` with ``result`` (or ``result(params)`` if callable)."""
