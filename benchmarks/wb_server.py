@@ -16,7 +16,7 @@ import bisect
 import math
 import sys
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -64,9 +64,17 @@ def minimum_calls(
     }
 
 
+def _next_second(moment: datetime) -> datetime:
+    """WB's dates have whole seconds: a window edge inside a second means the next one."""
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
 def truth(seller: SellerData, window_start: str, window_end: str) -> dict[str, Any]:
     placed, cancelled = seller.truth_orders(
-        datetime.fromisoformat(window_start), datetime.fromisoformat(window_end)
+        _next_second(datetime.fromisoformat(window_start)),
+        _next_second(datetime.fromisoformat(window_end)),
     )
     to_buyers, returns = seller.truth_in_transit()
     return {
