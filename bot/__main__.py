@@ -24,13 +24,20 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
-async def _run(settings: Settings, *, webhook: bool = False) -> None:
+async def _run(settings: Settings, *, webhook: bool = False) -> int:
+    from aiogram.exceptions import TelegramUnauthorizedError
+
     from bot.app import create_app
     from bot.lifecycle import serve
 
     app = await create_app(settings)
-    await serve(app, webhook=webhook)  # until SIGTERM/SIGINT, then a graceful shutdown
+    try:
+        await serve(app, webhook=webhook)  # until SIGTERM/SIGINT, then a graceful shutdown
+    except TelegramUnauthorizedError:
+        # Already logged with what to do; retrying a refused token cannot help.
+        return 4
     logging.getLogger(__name__).info("stopped")
+    return 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             if webhook and (problem := webhook_problem(settings)):
                 logging.getLogger(__name__).error("%s", problem)
                 return 2
-            asyncio.run(_run(settings, webhook=webhook))
+            return asyncio.run(_run(settings, webhook=webhook))
     except VaultError as exc:
         logging.getLogger(__name__).error("%s", exc)
         return 3

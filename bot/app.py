@@ -32,7 +32,7 @@ from bot.routers import (
     start,
     sync,
 )
-from bot.telegram_faults import ChatFaults, FloodControl, StaleCallbacks
+from bot.telegram_faults import ChatFaults, FloodControl, StaleCallbacks, wait_for_telegram
 from bot.texts import LANGUAGES, t
 from bot.throttling import CommandCooldown, MessageRateLimit, Throttle
 from bot.webhook import leave_webhook_mode
@@ -201,10 +201,6 @@ async def set_commands(bot: Bot) -> None:
 
 async def run_polling(app: App) -> None:
     """Long polling until cancelled or stopped by a signal."""
-    await set_commands(app.bot)
-    await leave_webhook_mode(app.bot)
-    if app.background is not None:
-        await app.background.start()
 
     async def polling_started() -> None:
         app.polling = True
@@ -215,6 +211,12 @@ async def run_polling(app: App) -> None:
     app.dispatcher.startup.register(polling_started)
     app.dispatcher.shutdown.register(polling_stopped)
     try:
+        # The scheduler starts first: scheduled syncs and sheets go on while Telegram is down.
+        if app.background is not None:
+            await app.background.start()
+        await wait_for_telegram(app.bot)
+        await set_commands(app.bot)
+        await leave_webhook_mode(app.bot)
         await app.dispatcher.start_polling(
             app.bot,
             handle_signals=False,

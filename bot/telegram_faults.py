@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
@@ -15,7 +16,10 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramMigrateToChat,
+    TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.methods.base import TelegramMethod, TelegramType
@@ -147,3 +151,54 @@ class ChatFaults(BaseRequestMiddleware):
                 await listener(tenant_id)
             except Exception as exc:
                 log.warning("a blocked-chat listener failed: %s", type(exc).__name__)
+
+
+# Waiting for Telegram at start-up: quick at first, then every half minute.
+STARTUP_FIRST_WAIT_SECONDS = 1.0
+STARTUP_MAX_WAIT_SECONDS = 30.0
+
+
+async def wait_for_telegram(
+    bot: Bot,
+    call: Callable[[], Awaitable[object]] | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    first_wait: float = STARTUP_FIRST_WAIT_SECONDS,
+    max_wait: float = STARTUP_MAX_WAIT_SECONDS,
+) -> bool:
+    """Make `call` (by default getMe) until Telegram answers, so an outage at start-up does not
+    end the process (aiogram's polling gives up at once when its first getMe fails).
+
+    False when `stop` was set while waiting. A refused token is not an outage:
+    TelegramUnauthorizedError is raised for the caller to exit on.
+    """
+    attempt = call if call is not None else bot.me
+    wait = first_wait
+    failures = 0
+    while True:
+        try:
+            await attempt()
+        except TelegramUnauthorizedError:
+            log.error("Telegram refused BOT_TOKEN (401 Unauthorized): check the token")
+            raise
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter, TimeoutError) as exc:
+            failures += 1
+            # The exception text can carry the request URL, which holds the token: name only.
+            log.warning(
+                "Telegram is not reachable (%s, attempt %d); retrying in %.0f s",
+                type(exc).__name__,
+                failures,
+                wait,
+            )
+            if stop is None:
+                await asyncio.sleep(wait)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+                if stop.is_set():
+                    return False
+            wait = min(wait * 2, max_wait)
+        else:
+            if failures:
+                log.info("Telegram answered after %d failed attempts", failures)
+            return True

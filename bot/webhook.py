@@ -124,6 +124,7 @@ async def run_webhook(
     `started` (if given) receives the bound port once Telegram has been told the URL.
     """
     from bot.app import set_commands
+    from bot.telegram_faults import wait_for_telegram
 
     secret = app.settings.webhook_secret
     config = webhook_config(app.settings.webhook_url, secret.get_secret_value() if secret else None)
@@ -134,12 +135,18 @@ async def run_webhook(
             await app.background.start()
         port = await server.start(host, app.settings.port)
         dp = app.dispatcher
-        await app.bot.set_webhook(
-            config.url,
-            secret_token=config.secret,
-            allowed_updates=dp.resolve_used_update_types(),
-            drop_pending_updates=app.settings.drop_pending_updates,
-        )
+
+        async def set_webhook() -> object:
+            return await app.bot.set_webhook(
+                config.url,
+                secret_token=config.secret,
+                allowed_updates=dp.resolve_used_update_types(),
+                drop_pending_updates=app.settings.drop_pending_updates,
+            )
+
+        # Telegram down at start-up: keep serving /healthz and the scheduler, and keep trying.
+        if not await wait_for_telegram(app.bot, set_webhook, stop=stop):
+            return
         await dp.emit_startup(bot=app.bot, dispatcher=dp, **dp.workflow_data)
         app.polling = True  # "taking updates", for the health check job
         log.info("webhook mode: listening on port %s, path %s", port, config.path)

@@ -609,8 +609,10 @@ class FakeTelegram:
         bot_username: str = "test_wb_bot",
         bot_first_name: str = "WB Test Bot",
         raise_server_errors: bool = True,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port  # 0: any free port; a fixed one lets a test stop and restart "Telegram"
         bot_id = token.split(":", 1)[0]
         self.bot_user: JSON = {
             "id": int(bot_id) if bot_id.isdigit() else 123456,
@@ -714,7 +716,8 @@ class FakeTelegram:
             app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._closing = False
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._url = f"http://{host}:{port}"
