@@ -83,6 +83,8 @@ def progress(lang: str, state: ProgressState, trigger: Trigger) -> str:
     for step in SyncStep:
         mark = "✓" if step in state.done else ("…" if step == state.current else "·")
         lines.append(f"{mark} {t(lang, 'step_' + step.value)}")
+    if state.queue_place:
+        lines += ["", t(lang, "progress_queued", place=state.queue_place)]
     return "\n".join(lines)
 
 

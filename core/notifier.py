@@ -101,6 +101,7 @@ class ProgressState:
     done: list[SyncStep] = field(default_factory=list)
     current: SyncStep | None = None
     note: str = ""
+    queue_place: int = 0  # waiting for a free sync slot: the place in the queue (1 = next)
 
 
 class Notifier(Protocol):

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     drop_pending_updates: bool = False
     # On SIGTERM, running syncs get this long to finish before they are recorded as interrupted.
     shutdown_grace_seconds: float = 20.0
+    # Syncs that do WB and database work at once; more queue (the seller sees their place).
+    # Each is CPU- and write-heavy: beyond a few, every chat's replies slow down (performance.md).
+    max_concurrent_syncs: int = Field(default=4, ge=1)
     # Telegram 429 flood control: wait what Telegram asks (at most this long), this many times.
     telegram_retry_attempts: int = 3
     telegram_max_retry_after: float = 60.0

@@ -156,6 +156,10 @@ class SyncService:
         self._sleep = sleep
         self._reader = PartReader(sessions, settings, clock)
         self._running: set[int] = set()
+        # A bound on syncs doing work at once; claimed tenants beyond it wait their turn.
+        self._slots = asyncio.Semaphore(settings.max_concurrent_syncs)
+        self._slot_holders: set[int] = set()
+        self._queued = 0
         self.holder = leases.process_id()
         self._tasks: set[asyncio.Task[SyncResult]] = set()
         self.exporter: ReportExporter | None = None
@@ -172,6 +176,11 @@ class SyncService:
 
     def running_ids(self) -> frozenset[int]:
         return frozenset(self._running)
+
+    @property
+    def queued_count(self) -> int:
+        """Claimed syncs waiting for a free slot."""
+        return self._queued
 
     async def start(self, tenant_id: int, trigger: Trigger) -> StartResult:
         """Check, then run the sync in the background; answers at once."""
@@ -241,6 +250,9 @@ class SyncService:
             return SyncResult(SyncStatus.FAILED, None, failure=SyncFailure(FailureReason.INTERNAL))
         finally:
             heartbeat.cancel()
+            if tenant_id in self._slot_holders:
+                self._slot_holders.discard(tenant_id)
+                self._slots.release()
             try:
                 await leases.release(self._sessions, sync_lease(tenant_id), self.holder)
             except Exception:
@@ -292,6 +304,8 @@ class SyncService:
             run.message_id = await self._notifier.sync_started(run.chat, trigger)
             if run.message_id is not None:
                 await self._update_log(run.log_id, progress_message_id=run.message_id)
+        await self._take_slot(run)
+        run.started = time.monotonic()  # the duration is the sync's, not its time in the queue
         client = WBClient(
             self._http,
             self._vault.decrypt(tenant.wb_key_encrypted),
@@ -397,6 +411,24 @@ class SyncService:
             stale_until=stale_until,
             pending_until=parts.pending_until,
         )
+
+    async def _take_slot(self, run: _Run) -> None:
+        """Wait for one of `max_concurrent_syncs` slots; a seller who watches sees the queue.
+
+        Released in `_run_claimed`, however the sync ends.
+        """
+        if self._slots.locked():
+            self._queued += 1
+            place = self._queued
+            log.info("sync of tenant %s queued (place %d)", run.tenant.id, place)
+            try:
+                await self._progress(run, ProgressState(queue_place=place))
+                await self._slots.acquire()
+            finally:
+                self._queued -= 1
+        else:
+            await self._slots.acquire()
+        self._slot_holders.add(run.tenant.id)
 
     async def _progress(self, run: _Run, progress: ProgressState) -> None:
         if run.verbose:

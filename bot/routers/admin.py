@@ -66,7 +66,8 @@ async def overview(message: Message, lang: str, app: App) -> None:
     text = admin_render.overview(
         lang,
         data,
-        running=app.syncs.running_count,
+        running=app.syncs.running_count - app.syncs.queued_count,
+        queued=app.syncs.queued_count,
         runs=admin.scheduled_runs(app.scheduler),
         backend=backend_name(app.engine),
         version=version(),

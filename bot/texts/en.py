@@ -109,6 +109,9 @@ TEXTS: dict[str, str] = {
     "sync_accepted": "Starting a sync…",
     "progress_title": "Sync",
     "progress_title_scheduled": "Scheduled sync",
+    "progress_queued": (
+        "⏳ Queued: number {place}. Other sellers' syncs are running; yours starts right after."
+    ),
     "step_cards": "Product cards",
     "step_fbs_stock": "Stock at your warehouses (FBS)",
     "step_remains": "Stock at WB warehouses (report)",
@@ -289,7 +292,7 @@ TEXTS: dict[str, str] = {
         "Service overview\n"
         "Sellers: {total} (active {active}, paused {paused}, with a key {with_key})\n"
         "Keys expiring within 7 days: {expiring}\n"
-        "Syncs in 24 h: {ok} ok, {failed} failed; running now: {running}\n"
+        "Syncs in 24 h: {ok} ok, {failed} failed; running now: {running}, queued: {queued}\n"
         "Database: {backend}\n"
         "Version: {version}, uptime: {uptime}"
     ),

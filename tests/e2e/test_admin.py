@@ -118,7 +118,8 @@ async def test_overview_shows_counts_backend_version_health_and_recent_actions(
         text = await h.reply_to("/admin", chat_id=ADMIN)
         assert "Продавцов: 4 (активных 3, на паузе 1, с ключом 3)" in text
         assert "Ключей, истекающих в ближайшие 7 дней: 2" in text
-        assert "Синхронизаций за 24 ч: успешных 1, неудачных 0; идёт сейчас: 0" in text
+        syncs = "Синхронизаций за 24 ч: успешных 1, неудачных 0; идёт сейчас: 0, в очереди: 0"
+        assert syncs in text
         backend = "PostgreSQL" if BACKEND == "postgres" else "SQLite"
         assert f"База данных: {backend}" in text
         assert "Версия: 0.1.0, работает: 0 ч 0 мин" in text
