@@ -102,7 +102,7 @@ class WBClient:
             headers["Host"] = host.value
         return headers
 
-    async def _wait_for_limiter(self, method: Method, bucket_host: str) -> None:
+    async def _wait_for_limiter(self, method: Method, bucket_host: str) -> float:
         wait = self.limiter.wait_time(method, host=bucket_host)
         if wait > self.max_wait:
             raise RateLimitWait(
@@ -110,7 +110,7 @@ class WBClient:
             )
         if wait > 0:
             await self._sleep(wait)
-        self.limiter.take(method, host=bucket_host)
+        return self.limiter.take(method, host=bucket_host)
 
     async def _request(
         self,
@@ -132,7 +132,7 @@ class WBClient:
         failures = 0
         throttled = 0
         while True:
-            await self._wait_for_limiter(method, bucket_host)
+            left = await self._wait_for_limiter(method, bucket_host)
             self.calls[method] += 1
             started = time.monotonic()
             try:
@@ -163,6 +163,7 @@ class WBClient:
                 await self._sleep(self.backoff * 2 ** (failures - 1))
                 continue
             logger.info("wb %s -> %s (%.3f s)", what, status, time.monotonic() - started)
+            self.limiter.settle(method, left, host=bucket_host)
 
             if status == 429:
                 retry_after = _seconds(retry_header)

@@ -139,12 +139,27 @@ class RateLimiter:
         """When the next call of `method` is allowed (aware UTC)."""
         return datetime.fromtimestamp(self._clock() + self.wait_time(method, host=host), tz=UTC)
 
-    def take(self, method: Method, cost: int = 1, *, host: str = "") -> None:
-        """Spend `cost` requests of `method`'s bucket (it may go negative: a debt)."""
+    def take(self, method: Method, cost: int = 1, *, host: str = "") -> float:
+        """Spend `cost` requests of `method`'s bucket (it may go negative: a debt).
+
+        Returns what is left, for `settle` once the answer is in."""
+        if not self.enabled:
+            return 0.0
+        bucket, _ = self._bucket(method, host, self._clock())
+        bucket.tokens -= cost
+        return bucket.tokens
+
+    def settle(self, method: Method, left_after_take: float, *, host: str = "") -> None:
+        """The answer is in: count the call as made now rather than when it was sent.
+
+        WB counts a call when it arrives; a slow send (a loaded machine, a slow network) lands
+        it later than our clock says, and the next call, spaced from the send, could then arrive
+        too early and get a 429. Forgetting what refilled while the call was out keeps the
+        spacing from the latest moment the call can have arrived."""
         if not self.enabled:
             return
         bucket, _ = self._bucket(method, host, self._clock())
-        bucket.tokens -= cost
+        bucket.tokens = min(bucket.tokens, left_after_take)
 
     def penalize(self, method: Method, retry_after: float, *, host: str = "") -> None:
         """WB answered 429: no call of `method` before now + `retry_after`."""

@@ -53,6 +53,27 @@ def test_burst_then_one_call_per_period(clock: Clock) -> None:
     assert limiter.wait_time(Method.CARDS_LIST) == pytest.approx(0, abs=1e-9)
 
 
+def test_the_next_call_is_spaced_from_the_answer_not_the_send(clock: Clock) -> None:
+    """A call that took 2 s to answer may have reached WB 2 s after it was sent."""
+    limiter = RateLimiter(TokenType.PERSONAL, clock=clock)
+    left = limiter.take(Method.REMAINS_STATUS)  # 1 per 5 s
+    clock.now += 2.0  # the answer comes back
+    assert limiter.wait_time(Method.REMAINS_STATUS) == pytest.approx(3.0)
+    limiter.settle(Method.REMAINS_STATUS, left)
+    assert limiter.wait_time(Method.REMAINS_STATUS) == pytest.approx(5.0)
+    clock.now += 5.0
+    assert limiter.wait_time(Method.REMAINS_STATUS) == 0
+
+
+def test_settling_never_gives_tokens_back(clock: Clock) -> None:
+    limiter = RateLimiter(TokenType.PERSONAL, clock=clock)
+    first = limiter.take(Method.CARDS_LIST)
+    limiter.take(Method.CARDS_LIST)  # a second call while the first is out
+    limiter.settle(Method.CARDS_LIST, first)
+    assert limiter.wait_time(Method.CARDS_LIST) == 0  # burst 5: three left
+    assert limiter.to_state()["buckets"]["cards_list"]["tokens"] == pytest.approx(3.0)
+
+
 def test_base_orders_next_call_in_three_hours(clock: Clock) -> None:
     limiter = RateLimiter(TokenType.BASE, clock=clock)
     limiter.take(Method.ORDERS)
