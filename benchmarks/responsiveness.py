@@ -31,6 +31,7 @@ from benchmarks.support import (
     workdir,
 )
 from bot.app import create_app, run_polling
+from core.runtime import tune_garbage_collector
 from core.sync import SyncService
 from storage.models import SyncLog
 from tests.fakes.telegram import FakeTelegram
@@ -178,6 +179,7 @@ async def responsiveness(params: dict[str, Any]) -> Result:
                 wb_orders_page_rows=int(params["page_rows"]),
             )
             app = await create_app(settings)
+            tune_garbage_collector()  # as `python -m bot` does after create_app
             for i, seller_id in enumerate(seller_ids):
                 await add_tenant(
                     app.sessions, app.vault, chat_id=SYNC_CHAT_BASE + i, seller_id=seller_id

@@ -93,6 +93,7 @@ async def start(params: dict[str, Any]) -> Result:
     """Start as the bot does, then idle; params: database_url, encryption_key, idle_seconds."""
     importing = time.perf_counter()
     from bot.app import create_app  # imported here so its import time is measured too
+    from core.runtime import tune_garbage_collector
 
     imported = time.perf_counter() - importing
     label: str = params["label"]
@@ -106,6 +107,7 @@ async def start(params: dict[str, Any]) -> Result:
     )
     started = time.perf_counter()
     app = await create_app(settings)
+    tune_garbage_collector()  # as `python -m bot` does after create_app
     created = time.perf_counter()
     assert app.background is not None
     await app.background.start()

@@ -29,8 +29,10 @@ async def _run(settings: Settings, *, webhook: bool = False) -> int:
 
     from bot.app import create_app
     from bot.lifecycle import serve
+    from core.runtime import tune_garbage_collector
 
     app = await create_app(settings)
+    tune_garbage_collector()  # after start-up: what lives now lives as long as the process
     try:
         await serve(app, webhook=webhook)  # until SIGTERM/SIGINT, then a graceful shutdown
     except TelegramUnauthorizedError:

@@ -4,6 +4,7 @@ Telegram refuses still ends the process, with a clear message."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 from pathlib import Path
@@ -111,9 +112,16 @@ async def test_webhook_mode_keeps_trying_to_set_the_webhook(
 async def test_a_token_telegram_refuses_ends_the_process_with_a_clear_message(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with FakeTelegram(token=BOT_TOKEN) as tg, FakeWB(small_seller()) as wb:
-        settings = make_settings(database_url, tmp_path, tg, wb, bot_token="123456:REFUSED-TOKEN")
-        code = await asyncio.wait_for(_run(settings), 30)
+    thresholds = gc.get_threshold()  # `_run` tunes the collector as the real process does
+    try:
+        async with FakeTelegram(token=BOT_TOKEN) as tg, FakeWB(small_seller()) as wb:
+            settings = make_settings(
+                database_url, tmp_path, tg, wb, bot_token="123456:REFUSED-TOKEN"
+            )
+            code = await asyncio.wait_for(_run(settings), 30)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
     assert code == 4
     messages = [r.getMessage() for r in caplog.records]
     assert any("refused BOT_TOKEN" in m for m in messages)
