@@ -119,6 +119,8 @@ async def _app(
     polling = asyncio.create_task(run_polling(app))
     try:
         await tg.wait_for_call("getMe", timeout=10)
+        # getMe comes first (the bot waits for Telegram); polling starts right after it.
+        await tg.wait_until(lambda: tg.received["getUpdates"] >= 1, timeout=10)
         yield Harness(tg, wb, app, settings)
     finally:
         await app.syncs.wait_idle(timeout=10)
