@@ -168,8 +168,9 @@ def _bad_value(field: str, value: str, why: str) -> InvalidCron:
 
 
 def _field_value(field: str, token: str) -> int:
-    if token.isdigit():
-        return int(token)
+    if token.isascii() and token.isdigit():
+        # Huge numbers are simply out of range (int() refuses strings of over 4,300 digits).
+        return int(token) if len(token) <= 6 else _BOUNDS[field][1] + 1
     names = {"month": _MONTH_NAMES, "weekday": _WEEKDAY_NAMES}.get(field)
     if names and token in names:
         return names.index(token) + (1 if field == "month" else 0)
@@ -196,7 +197,8 @@ def _expand_field(field: str, text: str) -> frozenset[int]:
                 raise _bad_value(field, element, f"is outside {low}-{high}")
         if start > stop:
             raise _bad_value(field, element, "has a range that runs backwards")
-        step = int(step_text) if step_text else 1
+        # A step longer than the field is one value; int() refuses over 4,300 digits.
+        step = (int(step_text) if len(step_text) <= 6 else high + 1) if step_text else 1
         if step < 1:
             raise _bad_value(field, element, "has a step of 0")
         values.update(range(start, stop + 1, step))

@@ -64,6 +64,22 @@ def test_bad_value_is_refused_naming_the_field(expr: str, field: str, value: str
     assert field in str(refused.value)
 
 
+@pytest.mark.parametrize("expr", ["1" * 5000 + " * * * *", "0 1-" + "2" * 5000 + " * * *"])
+def test_numbers_too_long_for_int_are_refused_not_crashed(expr: str) -> None:
+    with pytest.raises(InvalidCron):
+        validate_cron(expr)
+
+
+def test_a_step_longer_than_the_field_means_its_first_value() -> None:
+    assert next_runs(
+        "0 */" + "9" * 5000 + " * * *", "UTC", datetime(2026, 1, 1, 5, tzinfo=UTC)
+    ) == [
+        datetime(2026, 1, 2, tzinfo=UTC),
+        datetime(2026, 1, 3, tzinfo=UTC),
+        datetime(2026, 1, 4, tzinfo=UTC),
+    ]
+
+
 def test_out_of_range_value_reports_the_allowed_range() -> None:
     with pytest.raises(InvalidCron) as refused:
         validate_cron("0 25 * * *")
