@@ -75,6 +75,8 @@ class App:
     background: Background | None = None
     polling: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # Syncs and sheet exports have a connection pool of their own (see create_app).
+    sync_engine: AsyncEngine | None = None
 
     @property
     def scheduler(self) -> Any:
@@ -89,6 +91,8 @@ class App:
         await self.syncs.wait_idle(timeout=5)
         await self.http.close()
         await self.bot.session.close()
+        if self.sync_engine is not None:
+            await self.sync_engine.dispose()
         await self.engine.dispose()
 
 
@@ -133,12 +137,16 @@ async def create_app(settings: Settings) -> App:
     dp = build_dispatcher()
     http = aiohttp.ClientSession()
     notifier = TelegramNotifier(bot)
+    # Syncs get a pool of their own: however many run or queue, and however long they wait
+    # for SQLite's write lock, chat commands never wait behind them for a connection.
+    sync_engine = create_engine(settings.database_url, **sync_pool_size(settings))
+    sync_sessions = session_factory(sync_engine)
     syncs = SyncService(
-        sessions=sessions, vault=vault, notifier=notifier, settings=settings, http=http
+        sessions=sync_sessions, vault=vault, notifier=notifier, settings=settings, http=http
     )
     sheets = sheets_exporter(settings)
     if sheets is not None:
-        syncs.exporter = SheetSync(sessions, sheets)
+        syncs.exporter = SheetSync(sync_sessions, sheets)
     chat_faults = ChatFaults(sessions)  # `on_blocked` listeners: e.g. pause the schedule
     bot.session.middleware(chat_faults)
     throttle = Throttle(
@@ -158,6 +166,7 @@ async def create_app(settings: Settings) -> App:
         settings=settings, sessions=sessions, vault=vault, http=http, syncs=syncs, sheets=sheets
     )
     app = App(settings, engine, sessions, vault, bot, dp, http, syncs, notifier)
+    app.sync_engine = sync_engine
     app.background = Background(
         settings=settings,
         sessions=sessions,
@@ -172,6 +181,13 @@ async def create_app(settings: Settings) -> App:
 
     chat_faults.on_blocked.append(pause_blocked)
     return app
+
+
+def sync_pool_size(settings: Settings) -> dict[str, int]:
+    """One connection per working sync and one for the queued ones' bookkeeping, doubled at
+    peaks: small, as hosted PostgreSQL plans allow ~20 connections in all."""
+    base = settings.max_concurrent_syncs + 1
+    return {"pool_size": base, "max_overflow": base}
 
 
 async def check_vault(sessions: async_sessionmaker[AsyncSession], vault: KeyVault) -> None:
