@@ -7,11 +7,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, column, delete, func, insert, select, table, text
+from sqlalchemy import Table, column, delete, func, insert, literal, select, table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.fast_dataclass import positional_constructor
+from core.report import OrderCounts, OrderKey, gc_paused
 from core.stock_report import (
     DataPart,
     LowStockItem,
@@ -416,6 +417,68 @@ async def load_orders(session: AsyncSession, tenant_id: int, since: datetime) ->
             ) in partition
         )
     return orders
+
+
+async def count_orders(
+    session: AsyncSession, tenant_id: int, window_start: datetime, window_end: datetime
+) -> OrderCounts:
+    """The stored orders placed in [window_start, window_end), counted per OrderKey.
+
+    What core.report.count_orders computes from Order rows, from the database: the table
+    already holds one row per srid (its latest change, see upsert_orders), so counting the
+    window's rows gives the same counts without making an object per order. PostgreSQL
+    groups them (GROUP BY); SQLite runs in this process, where sorting for a GROUP BY cost
+    twice as much as counting the selected rows here (a large seller has nearly one group per
+    order: 111,913 groups of 114,235 orders).
+    """
+    key = (
+        StoredOrder.nm_id,
+        StoredOrder.barcode,
+        StoredOrder.tech_size,
+        StoredOrder.supplier_article,
+        StoredOrder.warehouse_name,
+        StoredOrder.warehouse_type,
+        StoredOrder.is_cancel,
+    )
+    query = select(*key, func.count()).group_by(*key)
+    if session.get_bind().dialect.name != "postgresql":
+        query = select(*key, literal(1))
+    # On the connection, not the session: plain rows, without the ORM's per-row loading.
+    connection = await session.connection()
+    result = await connection.stream(
+        query.where(
+            StoredOrder.tenant_id == tenant_id,
+            StoredOrder.date >= window_start,
+            StoredOrder.date < window_end,
+        )
+    )
+    counts: dict[OrderKey, int] = {}
+    get = counts.get
+    shared: dict[str, str] = {}  # one object per distinct string, as in load_orders
+    share = shared.setdefault
+    async for partition in result.partitions(_LOAD_PARTITION):
+        with gc_paused():  # a tuple per group (see gc_paused); never across an await
+            for (
+                nm_id,
+                barcode,
+                tech_size,
+                article,
+                warehouse,
+                warehouse_type,
+                cancel,
+                n,
+            ) in partition:
+                order_key: OrderKey = (
+                    nm_id,
+                    share(barcode, barcode),
+                    share(tech_size, tech_size),
+                    share(article, article),
+                    share(warehouse, warehouse),
+                    share(warehouse_type, warehouse_type),
+                    bool(cancel),
+                )
+                counts[order_key] = get(order_key, 0) + n
+    return OrderCounts(window_start, window_end, counts)
 
 
 async def prune_orders(session: AsyncSession, tenant_id: int, before: datetime) -> None:

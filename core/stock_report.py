@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class WarehouseKind(StrEnum):
@@ -23,8 +24,13 @@ class DataPart(StrEnum):
     ORDERS = "orders"
 
 
-@dataclass(frozen=True, slots=True)
-class StockRow:
+# StockRow and WarehouseFigures are named tuples, not frozen dataclasses: a large seller's
+# report has hundreds of thousands of each, and a tuple is made in a quarter of the time (and
+# is smaller). Read them by field name; unlike a dataclass, one also equals a plain tuple of
+# the same values.
+
+
+class StockRow(NamedTuple):
     """One product size at one warehouse."""
 
     nm_id: int
@@ -39,8 +45,7 @@ class StockRow:
     days_of_cover: float | None  # None: no sales in the window
 
 
-@dataclass(frozen=True, slots=True)
-class WarehouseFigures:
+class WarehouseFigures(NamedTuple):
     """A product's figures at one warehouse."""
 
     warehouse: str

@@ -446,7 +446,7 @@ class SyncService:
             remains=parts.remains,
             seller_warehouses=parts.warehouses,
             fbs_stocks=parts.fbs,
-            orders=parts.orders,
+            orders=await self._reader.count_orders(tenant.id, now),
             now_utc=now,
             window_days=self._settings.orders_window_days,
             low_stock_threshold=tenant.low_stock_threshold,

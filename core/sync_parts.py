@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import parts_codec, snapshot_store
 from core.notifier import PartStatus
-from core.report import moscow_window
+from core.report import OrderCounts, moscow_window
 from core.settings import Settings
 from core.stock_report import DataPart
 from core.wb.client import WBClient
 from core.wb.errors import RateLimitWait
 from core.wb.limits import Method
-from core.wb.models import Card, FbsStock, Order, RemainsRow, SellerWarehouse
+from core.wb.models import Card, FbsStock, RemainsRow, SellerWarehouse
 from storage.models import DataPartState, Tenant
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ class Parts:
     warehouses: list[SellerWarehouse] = field(default_factory=list)
     fbs: list[FbsStock] = field(default_factory=list)
     remains: list[RemainsRow] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
     new_remains_task: bool = True  # a resume only continues a report, never starts one
     pending_until: datetime | None = None  # unfinished work (a report, orders paging) resumes then
 
@@ -239,11 +238,20 @@ class PartReader:
             row.fetched_at = fetched_at
             # Orders placed before the window can never count again.
             await snapshot_store.prune_orders(session, tenant.id, window_start - timedelta(days=1))
-            parts.orders = await snapshot_store.load_orders(session, tenant.id, window_start)
             await session.commit()
         parts.statuses[DataPart.ORDERS] = PartStatus(
             DataPart.ORDERS, fetched_at, refreshed, retry_at
         )
+
+    async def count_orders(self, tenant_id: int, now: datetime) -> OrderCounts:
+        """The stored orders of the window ending at `now`, counted by the database.
+
+        The report is built from these counts (core.report.build_report with the same `now`),
+        so the window's orders are never loaded as objects.
+        """
+        window_start, window_end = moscow_window(now, self._settings.orders_window_days)
+        async with self._sessions() as session:
+            return await snapshot_store.count_orders(session, tenant_id, window_start, window_end)
 
     async def _save_orders_cursor(
         self, session: AsyncSession, tenant_id: int, stored: DataPartState | None, cursor: datetime

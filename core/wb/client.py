@@ -6,7 +6,7 @@ import asyncio
 import collections
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -33,6 +33,13 @@ CARDS_PAGE = 100
 FBS_CHUNK = 1000
 # Bodies at least this large are decoded off the event loop (see _off_loop).
 OFF_LOOP_BYTES = 256 * 1024
+# A large JSON array (an orders page, the remains report) is decoded this many bytes of
+# elements at a time, each slice turned into typed rows at once (see _decode_rows).
+DECODE_CHUNK_BYTES = 1024 * 1024
+# How many times a slice that does not decode is merged with the next one before the rest of
+# the body is decoded at once (a string value containing the element separator; a bad body).
+_CHUNK_RETRIES = 3
+_WHITESPACE = b" \t\r\n"
 _NO_DATE = "0001-01-01"
 
 
@@ -392,29 +399,123 @@ async def _off_loop(parse: Callable[[bytes], _T], payload: bytes) -> _T:
 
 
 def _remains_rows(payload: bytes) -> list[RemainsRow]:
-    data = WBClient._decode(Method.REMAINS_DOWNLOAD, payload)
-    try:
-        # Each decoded row is replaced by its typed row at once, so the list never holds
-        # both forms of every row (the decoded dicts are the larger).
-        for index, raw in enumerate(data):
-            data[index] = _remains_row(raw)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise WBBadResponseError(f"remains_download: unexpected shape ({exc!r})") from None
-    rows: list[RemainsRow] = data
-    return rows
+    shared: dict[Any, Any] = {}
+    return _decode_rows(
+        Method.REMAINS_DOWNLOAD,
+        payload,
+        "remains_download",
+        lambda raw: _remains_row(raw, shared),
+        must_be_list=False,
+    )
 
 
 def _orders(payload: bytes) -> list[Order]:
-    data = WBClient._decode(Method.ORDERS, payload)
-    if not isinstance(data, list):
-        raise WBBadResponseError("orders: expected a JSON array")
+    shared: dict[str, str] = {}
+    return _decode_rows(
+        Method.ORDERS, payload, "orders", lambda raw: _order(raw, shared), must_be_list=True
+    )
+
+
+def _decode_rows(
+    method: Method,
+    payload: bytes,
+    what: str,
+    convert: Callable[[Any], _T],
+    *,
+    must_be_list: bool,
+) -> list[_T]:
+    """Decode a JSON array and convert each element, with the whole-body decode's errors.
+
+    A large array is decoded a slice of elements at a time (~DECODE_CHUNK_BYTES each), and each
+    slice is converted before the next is decoded: an 80,000-row orders page never exists as
+    80,000 dicts at once (they took three times the body's size). Slices are cut before the
+    opening bytes of the first element (`},{"key":`), and a slice counts only if it decodes
+    as an array of its own, so a cut that fell inside a string value, or inside a nested
+    object, is never taken: that slice is merged with the next one. A body that is not valid
+    JSON raises `<method>: response is not valid JSON`, also when a row before the bad spot
+    has a bad shape (as when the whole body was decoded first); then `<what>: unexpected shape`.
+    """
+    slices = _element_slices(payload)
+    if slices is None:
+        data = WBClient._decode(method, payload)
+        if must_be_list and not isinstance(data, list):
+            raise WBBadResponseError(f"{what}: expected a JSON array")
+        try:
+            # Each decoded row is replaced by its typed row at once, so the list never holds
+            # both forms of every row (the decoded dicts are the larger).
+            for index, raw in enumerate(data):
+                data[index] = convert(raw)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WBBadResponseError(f"{what}: unexpected shape ({exc!r})") from None
+        rows: list[_T] = data
+        return rows
+    rows = []
     try:
-        for index, raw in enumerate(data):  # replaced in place, as in _remains_rows
-            data[index] = _order(raw)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise WBBadResponseError(f"orders: unexpected shape ({exc!r})") from None
-    orders: list[Order] = data
-    return orders
+        for items, rest in slices:
+            try:
+                rows.extend([convert(raw) for raw in items])
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                # As with a whole-body decode: a body that is not JSON is reported as such.
+                if rest is not None:
+                    orjson.loads(b"[" + rest)
+                raise WBBadResponseError(f"{what}: unexpected shape ({exc!r})") from None
+    except orjson.JSONDecodeError:
+        raise WBBadResponseError(f"{method.value}: response is not valid JSON") from None
+    return rows
+
+
+def _element_slices(
+    payload: bytes,
+) -> Iterator[tuple[list[Any], memoryview | None]] | None:
+    """(decoded elements, the body after them or None at the end) per slice; None: no slicing.
+
+    Only a body larger than one slice, that is an array whose first element is an object
+    starting with a plain key, is sliced; anything else is decoded whole by the caller.
+    """
+    if len(payload) <= DECODE_CHUNK_BYTES:
+        return None
+    opening = _skip_whitespace(payload, 0)
+    if payload[opening : opening + 1] != b"[":
+        return None
+    first = _skip_whitespace(payload, opening + 1)
+    key_end = payload.find(b'":', first, first + 200)
+    head = payload[first : key_end + 2] if key_end > 0 else b""
+    if not head.startswith(b'{"') or b"\\" in head or b'"' in head[2:-2]:
+        return None
+    return _slices(payload, first, b"}," + head)
+
+
+def _skip_whitespace(payload: bytes, index: int) -> int:
+    while index < len(payload) and payload[index] in _WHITESPACE:
+        index += 1
+    return index
+
+
+def _slices(
+    payload: bytes, start: int, separator: bytes
+) -> Iterator[tuple[list[Any], memoryview | None]]:
+    body = memoryview(payload)
+    while True:
+        cut = payload.find(separator, start + DECODE_CHUNK_BYTES)
+        for _ in range(_CHUNK_RETRIES):
+            if cut < 0:
+                break
+            try:
+                items = orjson.loads(b"".join((b"[", body[start : cut + 1], b"]")))
+            except orjson.JSONDecodeError:
+                cut = payload.find(separator, cut + 1)  # merge with the next slice
+                continue
+            rest = body[cut + 2 :]
+            yield items, rest
+            del items
+            start = cut + 2
+            break
+        else:
+            cut = -1
+        if cut < 0:
+            # The last slice, or no cut worked: the rest at once (raises if it is not JSON).
+            yield orjson.loads(b"[" + body[start:]), None
+            return
 
 
 def _seconds(value: str | None) -> float | None:
@@ -457,35 +558,45 @@ def _card(raw: Mapping[str, Any]) -> Card:
     )
 
 
-def _remains_row(raw: Mapping[str, Any]) -> RemainsRow:
+# `shared` gives one object per distinct value within a body (sizes, brands, warehouse names,
+# (warehouse, quantity) pairs): a large seller's rows repeat them hundreds of thousands of times.
+
+
+def _remains_row(raw: Mapping[str, Any], shared: dict[Any, Any]) -> RemainsRow:
     get = raw.get
+    share = shared.setdefault
+    pairs = []
+    for w in get("warehouses") or ():
+        pair = (share(name := str(w["warehouseName"]), name), int(w["quantity"]))
+        pairs.append(share(pair, pair))
     return _make_remains_row(
         int(raw["nmId"]),
-        str(get("vendorCode", "")),
+        share(vendor_code := str(get("vendorCode", "")), vendor_code),
         str(get("barcode", "")),
-        str(get("techSize", "")),
-        str(get("brand", "")),
-        str(get("subjectName", "")),
-        tuple((str(w["warehouseName"]), int(w["quantity"])) for w in get("warehouses") or ()),
+        share(tech_size := str(get("techSize", "")), tech_size),
+        share(brand := str(get("brand", "")), brand),
+        share(subject := str(get("subjectName", "")), subject),
+        tuple(pairs),
     )
 
 
-def _order(raw: Mapping[str, Any]) -> Order:
+def _order(raw: Mapping[str, Any], shared: dict[str, str]) -> Order:
     date = parse_wb_datetime(raw["date"])
     last_change = parse_wb_datetime(raw["lastChangeDate"])
     if date is None or last_change is None:
         raise ValueError("order without date or lastChangeDate")
     get = raw.get
+    share = shared.setdefault
     return _make_order(
         str(raw["srid"]),
         date,
         last_change,
         int(raw["nmId"]),
-        str(get("barcode", "")),
-        str(get("techSize", "")),
-        str(get("supplierArticle", "")),
-        str(get("warehouseName", "")),
-        str(get("warehouseType", "")),
+        share(barcode := str(get("barcode", "")), barcode),
+        share(tech_size := str(get("techSize", "")), tech_size),
+        share(article := str(get("supplierArticle", "")), article),
+        share(warehouse := str(get("warehouseName", "")), warehouse),
+        share(warehouse_type := str(get("warehouseType", "")), warehouse_type),
         bool(get("isCancel", False)),
         parse_wb_datetime(get("cancelDate")),
         str(get("gNumber", "")),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import snapshot_store
-from core.report import build_report
+from core.report import OrderCounts, build_report, count_orders, moscow_window
+from core.stock_report import StockReport
 from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
 from storage.models import SnapshotRow, StoredOrder, Tenant
 
@@ -36,8 +38,12 @@ def order(srid: str, changed: datetime, *, cancelled: bool = False, nm_id: int =
 
 
 async def tenant(sessions: async_sessionmaker[AsyncSession]) -> int:
+    return await tenant_with_chat(sessions, 1)
+
+
+async def tenant_with_chat(sessions: async_sessionmaker[AsyncSession], chat_id: int) -> int:
     async with sessions() as session, session.begin():
-        row = Tenant(chat_id=1, user_id=1)
+        row = Tenant(chat_id=chat_id, user_id=chat_id)
         session.add(row)
     return int(row.id)
 
@@ -150,3 +156,74 @@ async def test_a_saved_report_loads_back_unchanged(
         count = await session.scalar(select(func.count()).select_from(SnapshotRow))
     assert count == len(report.rows)
     assert loaded == report
+
+
+async def test_sql_order_counts_equal_those_counted_in_python(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """count_orders (GROUP BY on the stored orders) = core.report.count_orders on the rows."""
+    tenant_id = await tenant(sessions)
+    other_tenant = await tenant_with_chat(sessions, 2)
+    start, end = moscow_window(NOW, 7)  # [2026-11-13 12:00, 2026-11-20 12:00) Moscow time
+    warehouses = [("Коледино", "Склад WB"), ("Мой склад", "Склад продавца"), ("Тула", "")]
+    dates = [
+        start,  # the first moment of the window counts
+        start - timedelta(microseconds=1),  # just before: does not
+        start + timedelta(days=2, microseconds=250),
+        end - timedelta(microseconds=1),
+        end,  # the window's end is outside it
+        end + timedelta(hours=1),
+    ]
+    orders: list[Order] = []
+    for i in range(240):
+        name, kind = warehouses[i % 3]
+        nm_id = 7 + i % 4
+        orders.append(
+            Order(
+                f"s{i:04d}",
+                dates[i % len(dates)],
+                dates[i % len(dates)] + timedelta(minutes=5),
+                nm_id,
+                f"b{nm_id}-{i % 2}",
+                "M" if i % 5 else "L",
+                f"ART-{nm_id}",
+                name,
+                kind,
+                i % 7 == 0,
+                None,
+                "",
+                0.0,
+            )
+        )
+
+    # A later change of some orders: cancelled now; an earlier change of others (ignored).
+    def changed(o: Order, by: timedelta) -> Order:
+        return Order(o.srid, o.date, o.last_change_date + by, *astuple(o)[3:9], True, o.date)
+
+    later = [changed(o, timedelta(hours=1)) for o in orders[::5]]
+    earlier = [changed(o, -timedelta(hours=1)) for o in orders[1::5]]
+    async with sessions() as session, session.begin():
+        await snapshot_store.upsert_orders(session, tenant_id, orders)
+        await snapshot_store.upsert_orders(session, tenant_id, later + earlier)
+        await snapshot_store.upsert_orders(session, other_tenant, orders[:50])
+    async with sessions() as session:
+        counted = await snapshot_store.count_orders(session, tenant_id, start, end)
+    expected = count_orders(orders + later + earlier, start, end)
+    assert dict(counted.counts) == dict(expected.counts)
+    assert sum(n for key, n in counted.counts.items() if key[-1]) > 0  # cancellations counted
+    assert 0 < sum(counted.counts.values()) < len(orders)
+    assert all(type(key[-1]) is bool for key in counted.counts)
+    assert (counted.window_start, counted.window_end) == (start, end)
+
+    def report(source: list[Order] | OrderCounts) -> StockReport:
+        return build_report(
+            cards=[],
+            remains=[],
+            seller_warehouses=[WAREHOUSE],
+            fbs_stocks=[],
+            orders=source,
+            now_utc=NOW,
+            window_days=7,
+        )
+
+    assert report(counted) == report(orders + later + earlier)

@@ -8,21 +8,20 @@ from datetime import datetime
 import pytest
 
 from core.fast_dataclass import positional_constructor
-from core.stock_report import StockRow, WarehouseFigures, WarehouseKind
-from core.wb.models import Order
+from core.wb.models import CardSize, Order, RemainsRow
 
 
 def test_rows_equal_those_of_the_dataclass_init() -> None:
-    values = (7, None, "2040", "M", "Коледино", WarehouseKind.WB, 3, 2, 1, 3.5)
-    made = positional_constructor(StockRow)(*values)
-    assert made == StockRow(*values)
-    assert hash(made) == hash(StockRow(*values))
-    assert type(made) is StockRow
-    assert repr(made) == repr(StockRow(*values))
+    values = (7, "ART-7", "2040", "M", "Brand", "Платья", (("Коледино", 3), ("Тула", 0)))
+    made = positional_constructor(RemainsRow)(*values)
+    assert made == RemainsRow(*values)
+    assert hash(made) == hash(RemainsRow(*values))
+    assert type(made) is RemainsRow
+    assert repr(made) == repr(RemainsRow(*values))
     with pytest.raises(dataclasses.FrozenInstanceError):
-        made.stock = 5  # type: ignore[misc]
-    figures = ("Тула", WarehouseKind.SELLER, 0, 4, 4, None)
-    assert positional_constructor(WarehouseFigures)(*figures) == WarehouseFigures(*figures)
+        made.nm_id = 5  # type: ignore[misc]
+    size = (301, "M", "46", ("2040", "2041"))
+    assert positional_constructor(CardSize)(*size) == CardSize(*size)
 
 
 def test_every_field_is_set_including_defaulted_ones() -> None:

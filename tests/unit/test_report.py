@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,9 @@ from core.report import (
     IN_TRANSIT_RETURNS,
     IN_TRANSIT_TO_BUYERS,
     TOTAL_ON_WAREHOUSES,
+    OrderCounts,
     build_report,
+    count_orders,
     days_of_cover,
     dedupe_orders,
     moscow_window,
@@ -449,6 +452,64 @@ def test_days_of_cover_uses_net_demand_and_none_without_sales() -> None:
     assert days_of_cover(0, 2, 0, 7) == 0.0
     assert days_of_cover(10, 0, 0, 7) is None
     assert days_of_cover(10, 2, 2, 7) is None
+
+
+def test_counts_of_the_window_give_the_report_the_orders_give(report: StockReport) -> None:
+    counts = count_orders(ORDERS, WINDOW_START, WINDOW_END)
+    assert counts.counts[1001, "2001", "S", "", "Подольск 3", WB_TYPE, False] == 2
+    assert counts.counts[1001, "2001", "S", "", "Подольск 3", WB_TYPE, True] == 1
+    assert counts.counts[1001, "2002", "M", "", "Электросталь", WB_TYPE, True] == 1  # a7 once
+    assert sum(counts.counts.values()) == report.totals.orders
+    from_counts = build_report(
+        cards=CARDS,
+        remains=REMAINS,
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=FBS,
+        orders=counts,
+        now_utc=NOW,
+        part_times={DataPart.ORDERS: NOW - timedelta(hours=2)},
+    )
+    assert from_counts == report
+
+
+def test_counts_of_another_window_are_refused() -> None:
+    counts = OrderCounts(WINDOW_START + timedelta(seconds=1), WINDOW_END, {})
+    with pytest.raises(ValueError, match="another window"):
+        build_report(
+            cards=CARDS, remains=[], seller_warehouses=[], fbs_stocks=[], orders=counts, now_utc=NOW
+        )
+
+
+def test_building_leaves_garbage_collection_as_it_found_it() -> None:
+    def build() -> None:
+        build_report(
+            cards=CARDS,
+            remains=REMAINS,
+            seller_warehouses=[],
+            fbs_stocks=FBS,
+            orders=ORDERS,
+            now_utc=NOW,
+        )
+
+    assert gc.isenabled()
+    build()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(AttributeError):  # a failure inside the build
+        build_report(
+            cards=CARDS,
+            remains=[None],  # type: ignore[list-item]
+            seller_warehouses=[],
+            fbs_stocks=[],
+            orders=[],
+            now_utc=NOW,
+        )
+    assert gc.isenabled()
 
 
 def test_dedupe_orders_keeps_latest_change() -> None:

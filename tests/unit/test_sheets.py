@@ -115,9 +115,9 @@ def _tricky_report() -> StockReport:
         replace(third, vendor_code="-5", brand='"Уют" | плед', subject="tab\there\nand line"),
     )
     rows = (
-        replace(report.rows[0], size="44-46"),
-        replace(report.rows[1], size="2,5"),
-        replace(report.rows[2], size=""),
+        report.rows[0]._replace(size="44-46"),
+        report.rows[1]._replace(size="2,5"),
+        report.rows[2]._replace(size=""),
         report.rows[3],
     )
     return replace(report, products=products, rows=rows)
