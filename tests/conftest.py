@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import bot  # noqa: F401  (aiogram imported as the bot imports it: bot.lean_aiogram)
 from storage import migrate
 from storage.db import create_engine, session_factory
 
