@@ -42,7 +42,8 @@ incomplete until the next sync rewrites the tabs.
 
 gspread is synchronous: every HTTP call runs in a worker thread (`asyncio.to_thread`), never on
 the event loop. 429 and 5xx are retried with exponential backoff (3 tries in all); 403 and 404
-are the seller's to fix and are not retried.
+are the seller's to fix and are not retried. gspread and google-auth (~11 MB with requests) are
+imported by the first exporter call, not with this module: an idle bot does not need them.
 """
 
 from __future__ import annotations
@@ -54,18 +55,18 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
-from typing import Any, Final, TypeVar
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import orjson
-from google.auth.exceptions import GoogleAuthError, RefreshError
-from google.oauth2.service_account import Credentials
-from gspread.exceptions import APIError
-from gspread.http_client import HTTPClient
-from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from core.exporters.layout import NUMBER_PATTERNS, Cell, Table, build_tables
 from core.stock_report import StockReport
+
+if TYPE_CHECKING:
+    from google.oauth2.service_account import Credentials
+    from gspread.exceptions import APIError
+    from gspread.http_client import HTTPClient
 
 DEFAULT_API_URL: Final = "https://sheets.googleapis.com"
 SCOPES: Final = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -144,26 +145,31 @@ def service_account_email(path: str) -> str:
     return email
 
 
-class _RebasedHTTPClient(HTTPClient):
-    """gspread's HTTP client with the Sheets base URL replaced for this instance only."""
+@cache
+def _rebased_client_class() -> type[HTTPClient]:
+    """gspread's HTTP client with the Sheets base URL replaced per instance (imports gspread)."""
+    from gspread.http_client import HTTPClient
 
-    def __init__(self, auth: Credentials, *, api_url: str) -> None:
-        super().__init__(auth)
-        self.api_url = api_url.rstrip("/")
+    class _RebasedHTTPClient(HTTPClient):
+        def __init__(self, auth: Credentials, *, api_url: str) -> None:
+            super().__init__(auth)
+            self.api_url = api_url.rstrip("/")
 
-    def request(
-        self,
-        method: str,
-        endpoint: str,
-        params: Any = None,
-        data: bytes | None = None,
-        json: Mapping[str, Any] | None = None,
-        files: Any = None,
-        headers: MutableMapping[str, str] | None = None,
-    ) -> Any:
-        if endpoint.startswith(DEFAULT_API_URL):
-            endpoint = self.api_url + endpoint[len(DEFAULT_API_URL) :]
-        return super().request(method, endpoint, params, data, json, files, headers)
+        def request(
+            self,
+            method: str,
+            endpoint: str,
+            params: Any = None,
+            data: bytes | None = None,
+            json: Mapping[str, Any] | None = None,
+            files: Any = None,
+            headers: MutableMapping[str, str] | None = None,
+        ) -> Any:
+            if endpoint.startswith(DEFAULT_API_URL):
+                endpoint = self.api_url + endpoint[len(DEFAULT_API_URL) :]
+            return super().request(method, endpoint, params, data, json, files, headers)
+
+    return _RebasedHTTPClient
 
 
 # The decimal separator Sheets expects in typed input, for the locales we are sure of. A sheet
@@ -479,8 +485,10 @@ class SheetsExporter:
         self._credentials: Credentials | None = None
         self._lock = threading.Lock()
 
-    def _new_client(self) -> _RebasedHTTPClient:
+    def _new_client(self) -> HTTPClient:
         """A client with its own HTTP session; the credentials (and token) are shared."""
+        from google.oauth2.service_account import Credentials
+
         with self._lock:
             if self._credentials is None:
                 if not self._service_account_file:
@@ -492,13 +500,16 @@ class SheetsExporter:
                 except (OSError, ValueError, KeyError) as error:
                     raise SheetsNotConfigured(f"unusable service account file: {error}") from error
             credentials = self._credentials
-        client = _RebasedHTTPClient(credentials, api_url=self._api_url)
+        client = _rebased_client_class()(credentials, api_url=self._api_url)  # type: ignore[call-arg]
         client.set_timeout(TIMEOUT)
         return client
 
     @staticmethod
     def _run(call: Callable[[], T]) -> T:
         """One HTTP call in the worker thread, its failure as one of our errors."""
+        from google.auth.exceptions import GoogleAuthError, RefreshError
+        from gspread.exceptions import APIError
+
         try:
             return call()
         except APIError as error:
@@ -554,6 +565,8 @@ class SheetsExporter:
                 for sheet in meta.get("sheets", [])
             }
             bodies = await asyncio.to_thread(_plan, report, existing, locale, lang, tz)
+            from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
             url = SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id
             headers = {"Content-Type": "application/json"}
             for body in bodies:
