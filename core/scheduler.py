@@ -9,13 +9,23 @@ Start-up order: `create_scheduler(...)`, `scheduler.start(paused=True)`,
 paused lets the job store open (reconciling needs it) without firing jobs of tenants that
 reconciling is about to remove; `resume()` then runs what was missed within the grace time,
 once per job (coalesce).
+
+The job store's engine is synchronous and APScheduler calls it on the event loop's thread, so a
+SQLite write lock held by a sync (another connection to the same file) blocks the loop for as
+long as the store waits for it. The store therefore waits briefly: 200 ms while the scheduler
+processes due jobs, 1 s for other calls on the loop (adding a retry, removing a job), 15 s in
+worker threads (reconciling). A write that still finds the file locked is kept and written on the
+next wake-up, which the scheduler arms `JOBSTORE_RETRY_SECONDS` later; a job-store error while
+processing due jobs never leaves the scheduler without its next wake-up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +39,13 @@ from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, event, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.scheduling import InvalidCron, InvalidTimezone, parse_cron
+
+log = logging.getLogger(__name__)
 
 RUN_SCHEDULED_SYNC = "core.jobs:run_scheduled_sync"
 RETRY_SYNC = "core.jobs:retry_sync"
@@ -53,6 +65,12 @@ EXPIRING_KEYS_JOB_ID = "maintenance:warn-expiring-keys"
 DEFAULT_MISFIRE_GRACE_TIME = 3600
 # Rows per statement in bulk writes; keeps well under SQLite's bound-parameter limit.
 _CHUNK = 500
+# How long the job store's SQLite connection waits for the write lock (see the docstring).
+BUSY_TIMEOUT_PROCESSING_MS = 200
+BUSY_TIMEOUT_ON_LOOP_MS = 1_000
+BUSY_TIMEOUT_IN_THREAD_MS = 15_000
+# The next wake-up after a job-store error while processing due jobs.
+JOBSTORE_RETRY_SECONDS = 2.0
 
 
 def sync_job_id(tenant_id: int) -> str:
@@ -114,20 +132,56 @@ def job_store_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+class JobStoreBusy(RuntimeError):
+    """The job store could not write the scheduler's bookkeeping now; it is kept for a retry."""
+
+
+# Set while the scheduler processes due jobs on this thread (`ResilientAsyncIOScheduler`).
+_processing = threading.local()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _busy_timeout_ms() -> int:
+    if getattr(_processing, "active", False):
+        return BUSY_TIMEOUT_PROCESSING_MS
+    return BUSY_TIMEOUT_ON_LOOP_MS if _on_event_loop() else BUSY_TIMEOUT_IN_THREAD_MS
+
+
+def _short_error(exc: BaseException) -> str:
+    """The error's class and first line, without SQL or parameters (safe to log)."""
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).splitlines() or [""])[0][:200]
+    return f"{type(orig).__name__}: {first_line}"
+
+
 class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
     """APScheduler's SQL job store, writing many jobs per transaction.
 
     Besides the bulk methods used by reconciling, it batches the scheduler's own bookkeeping:
     APScheduler 3 saves each due job's next run time in its own transaction (one commit, i.e.
     one fsync, per job), which froze the event loop for ~40 s when 5,000 jobs fell due at
-    once. Here the updates of one processing pass (between `get_due_jobs` and
-    `get_next_run_time`, which APScheduler calls in that order) are written together. If the
-    process dies inside a pass, those jobs run again after the restart (at least once).
+    once. Here the updates (and removals of finished one-off jobs) of one processing pass
+    (between `get_due_jobs` and `get_next_run_time`, which APScheduler calls in that order)
+    are written together. A write that fails (SQLite busy) is kept and retried before the
+    next read of due jobs, which fails (and is retried by the scheduler) until the write
+    succeeds, so a job never runs again because its new next run time was not stored. If the
+    process dies meanwhile, those jobs run again after the restart (at least once).
     """
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._batched: dict[str, dict[str, Any]] | None = None
+        self._in_pass = False
+        # Job id -> the row to write, or None to delete it; not yet in the database.
+        self._pending: dict[str, dict[str, Any] | None] = {}
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "checkout", _set_busy_timeout)
 
     def _row(self, job: Job) -> dict[str, Any]:
         return {
@@ -136,9 +190,10 @@ class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
             "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol),
         }
 
-    def _flush(self) -> None:
-        batched, self._batched = self._batched, None
-        if not batched:
+    def _flush(self, *, strict: bool) -> None:
+        """Write the pending updates; on failure keep them, and raise JobStoreBusy if `strict`."""
+        pending, self._pending = self._pending, {}
+        if not pending:
             return
         table = self.jobs_t
         statement = (
@@ -148,59 +203,88 @@ class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
         )
         rows = [
             {"b_id": r["id"], "b_next": r["next_run_time"], "b_state": r["job_state"]}
-            for r in batched.values()
+            for r in pending.values()
+            if r is not None
         ]
-        with self.engine.begin() as connection:
-            for start in range(0, len(rows), _CHUNK):
-                connection.execute(statement, rows[start : start + _CHUNK])
+        deleted = [job_id for job_id, r in pending.items() if r is None]
+        try:
+            with self.engine.begin() as connection:
+                for start in range(0, len(deleted), _CHUNK):
+                    chunk = deleted[start : start + _CHUNK]
+                    connection.execute(table.delete().where(table.c.id.in_(chunk)))
+                for start in range(0, len(rows), _CHUNK):
+                    connection.execute(statement, rows[start : start + _CHUNK])
+        except Exception as exc:
+            # Keep them for the next try; anything recorded since is newer and wins.
+            self._pending = {**pending, **self._pending}
+            message = f"could not write {len(pending)} job updates ({_short_error(exc)})"
+            if strict:
+                raise JobStoreBusy(f"{message}; retrying on the next wake-up") from exc
+            log.warning("%s; kept for the next try", message)
+
+    def _forget(self, job_ids: Iterable[str]) -> None:
+        """Drop pending writes that a direct write of the same jobs is about to supersede."""
+        for job_id in job_ids:
+            self._pending.pop(job_id, None)
 
     def get_due_jobs(self, now: datetime) -> list[Job]:
-        self._flush()
+        # Strict: jobs whose new next run time is not stored yet would be due again.
+        self._flush(strict=True)
         jobs: list[Job] = super().get_due_jobs(now)
-        if jobs:
-            self._batched = {}
+        self._in_pass = bool(jobs)
         return jobs
 
     def update_job(self, job: Job) -> None:
-        if self._batched is None:
-            super().update_job(job)
-        else:
-            self._batched[job.id] = self._row(job)
+        if self._in_pass:
+            self._pending[job.id] = self._row(job)
+            return
+        self._flush(strict=False)
+        self._forget([job.id])
+        super().update_job(job)
 
     def get_next_run_time(self) -> datetime | None:
-        self._flush()
+        self._in_pass = False
+        self._flush(strict=True)
         next_run_time: datetime | None = super().get_next_run_time()
         return next_run_time
 
     def lookup_job(self, job_id: str) -> Job | None:
-        self._flush()
+        self._flush(strict=False)
         job: Job | None = super().lookup_job(job_id)
         return job
 
     def get_all_jobs(self) -> list[Job]:
-        self._flush()
+        self._flush(strict=False)
         jobs: list[Job] = super().get_all_jobs()
         return jobs
 
     def add_job(self, job: Job) -> None:
-        self._flush()
+        self._flush(strict=False)
+        self._forget([job.id])
         super().add_job(job)
 
     def remove_job(self, job_id: str) -> None:
-        self._flush()
+        if self._in_pass:
+            # A finished one-off job, removed by the scheduler inside the pass.
+            self._pending[job_id] = None
+            return
+        self._flush(strict=False)
+        self._forget([job_id])
         super().remove_job(job_id)
 
     def remove_all_jobs(self) -> None:
-        self._flush()
+        self._pending = {}
         super().remove_all_jobs()
 
     def shutdown(self) -> None:
-        self._flush()
+        self._in_pass = False
+        self._flush(strict=False)
         super().shutdown()
 
     def write_jobs(self, put: Sequence[Job], delete: Collection[str]) -> None:
         """Insert or replace `put` (by id) and delete `delete`, in one transaction."""
-        self._flush()
+        self._flush(strict=False)
+        self._forget([*delete, *(job.id for job in put)])
         rows = [self._row(job) for job in put]
         stale = [*delete, *(row["id"] for row in rows)]
         with self.engine.begin() as connection:
@@ -210,25 +294,74 @@ class BulkSQLAlchemyJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
             for start in range(0, len(rows), _CHUNK):
                 connection.execute(self.jobs_t.insert(), rows[start : start + _CHUNK])
 
-    def job_states(self, id_prefixes: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        """The stored state of every job whose id starts with one of `id_prefixes`.
+    def iter_job_states(
+        self, id_prefixes: Sequence[str]
+    ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """(id, stored state) of every job whose id starts with one of `id_prefixes`.
 
         Unpickles the state without rebuilding Job objects (a third of the cost at 10,000
-        jobs); a row that does not unpickle maps to None.
+        jobs); a row that does not unpickle gives None. Rows are read 500 at a time and each
+        state is dropped once the caller moves on, so 10,000 states never sit in memory at
+        once (they took ~30 MB on a restart with 10,000 tenants).
         """
         ids = self.jobs_t.c.id
-        query = select(ids, self.jobs_t.c.job_state).where(
-            or_(*(ids.startswith(prefix, autoescape=True) for prefix in id_prefixes))
+        query = (
+            select(ids, self.jobs_t.c.job_state)
+            .where(or_(*(ids.startswith(prefix, autoescape=True) for prefix in id_prefixes)))
+            .execution_options(yield_per=_CHUNK)
         )
-        states: dict[str, dict[str, Any] | None] = {}
-        self._flush()
+        self._flush(strict=False)
         with self.engine.begin() as connection:
             for job_id, job_state in connection.execute(query):
                 try:
-                    states[job_id] = pickle.loads(job_state)
+                    state = pickle.loads(job_state)
                 except Exception:
-                    states[job_id] = None
-        return states
+                    state = None
+                yield job_id, state
+
+    def job_states(self, id_prefixes: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """The stored state of every job whose id starts with one of `id_prefixes`."""
+        return dict(self.iter_job_states(id_prefixes))
+
+
+def _set_busy_timeout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={_busy_timeout_ms()}")
+    finally:
+        cursor.close()
+
+
+class ResilientAsyncIOScheduler(AsyncIOScheduler):  # type: ignore[misc]
+    """An AsyncIOScheduler that keeps its next wake-up when the job store fails.
+
+    APScheduler 3.11 handles an error of `get_due_jobs` (it retries after
+    `jobstore_retry_interval`) but not one of `update_job`, `remove_job` or
+    `get_next_run_time` inside the same pass: it propagates out of `wakeup` before the next
+    timer is armed, and the scheduler would never wake up again. Here any error of a pass is
+    logged (without SQL or parameters) and the next wake-up comes `JOBSTORE_RETRY_SECONDS`
+    later. While the pass runs, the SQLite job store waits at most
+    `BUSY_TIMEOUT_PROCESSING_MS` for the write lock, so a busy database delays the loop by
+    that much rather than by pysqlite's 5 s.
+    """
+
+    def _process_jobs(self) -> float | None:
+        _processing.active = True
+        try:
+            wait_seconds: float | None = super()._process_jobs()
+        except Exception as exc:
+            log.warning(
+                "the job store failed while processing due jobs (%s); trying again in %.0f s",
+                _short_error(exc),
+                JOBSTORE_RETRY_SECONDS,
+            )
+            return JOBSTORE_RETRY_SECONDS
+        finally:
+            _processing.active = False
+            for store in self._jobstores.values():
+                if isinstance(store, BulkSQLAlchemyJobStore):
+                    store._in_pass = False
+        return wait_seconds
 
 
 def create_scheduler(
@@ -242,8 +375,9 @@ def create_scheduler(
     Not started: call `start()` (or `start(paused=True)`) inside the running event loop.
     """
     store = BulkSQLAlchemyJobStore(url=job_store_url(database_url), tablename=JOBS_TABLE)
-    return AsyncIOScheduler(
+    return ResilientAsyncIOScheduler(
         jobstores={"default": store},
+        jobstore_retry_interval=JOBSTORE_RETRY_SECONDS,
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -324,9 +458,9 @@ def _stored_signatures(
 ) -> dict[str, tuple[object, ...] | None]:
     store = scheduler._lookup_jobstore("default")
     if isinstance(store, BulkSQLAlchemyJobStore):
-        states = store.job_states(id_prefixes)
         return {
-            job_id: None if state is None else _signature(state) for job_id, state in states.items()
+            job_id: None if state is None else _signature(state)
+            for job_id, state in store.iter_job_states(id_prefixes)
         }
     return {
         job.id: _signature(job.__getstate__())
