@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 
 SYNC_LEASE_TTL = timedelta(seconds=90)
+SYNC_LEASE_RETRY_SECONDS = 5.0  # after a failed renewal (renewals are every TTL / 3)
 
 
 def sync_lease(tenant_id: int) -> str:
@@ -260,15 +261,35 @@ class SyncService:
             self._running.discard(tenant_id)
 
     async def _keep_lease(self, tenant_id: int) -> None:
-        """Renew the tenant's lease while the sync runs; a dead process's lease soon expires."""
+        """Renew the tenant's lease while the sync runs; a dead process's lease soon expires.
+
+        Under load the renewal can fail: on SQLite it waits for the write lock behind other
+        syncs' transactions (up to the 15 s busy timeout), and for a pooled connection. A
+        failed renewal is retried after `SYNC_LEASE_RETRY_SECONDS`, not a whole interval later,
+        so one miss does not use up two thirds of the lease.
+        """
+        ttl = SYNC_LEASE_TTL.total_seconds()
+        renewed = time.monotonic()
+        delay = ttl / 3
         while True:
-            await asyncio.sleep(SYNC_LEASE_TTL.total_seconds() / 3)
+            await asyncio.sleep(delay)
             try:
                 await leases.acquire(
                     self._sessions, sync_lease(tenant_id), self.holder, SYNC_LEASE_TTL
                 )
-            except Exception:
-                log.warning("could not renew the sync lease of tenant %s", tenant_id)
+            except Exception as exc:
+                delay = SYNC_LEASE_RETRY_SECONDS
+                log.warning(
+                    "could not renew the sync lease of tenant %s (%s); %.0f s of it left, "
+                    "trying again in %.0f s",
+                    tenant_id,
+                    type(exc).__name__,
+                    ttl - (time.monotonic() - renewed),
+                    delay,
+                )
+            else:
+                renewed = time.monotonic()
+                delay = ttl / 3
 
     async def _run(self, tenant_id: int, trigger: Trigger, attempt: int) -> SyncResult:
         started = time.monotonic()
