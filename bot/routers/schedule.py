@@ -211,7 +211,9 @@ async def threshold(
         await message.answer(t(lang, "threshold_now", days=tenant.low_stock_threshold))
         return
     low, high = THRESHOLD_RANGE
-    if not args.isdigit() or not low <= int(args) <= high:
+    # int() refuses non-ASCII digits ("²" is a digit) and strings of over 4,300 digits.
+    digits = args.isascii() and args.isdigit() and len(args) <= 10
+    if not digits or not low <= int(args) <= high:
         await message.answer(t(lang, "threshold_invalid"))
         return
     await _save(sessions, tenant.id, low_stock_threshold=int(args))
