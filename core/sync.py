@@ -9,6 +9,7 @@ and reported with its age and the time it can refresh; a sync never sleeps longe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 
 
 SYNC_LEASE_TTL = timedelta(seconds=90)
+# A /sync that arrives while the previous sync only releases its lease waits this long for it.
+FINISHING_WAIT_SECONDS = 10.0
 SYNC_LEASE_RETRY_SECONDS = 5.0  # after a failed renewal (renewals are every TTL / 3)
 
 
@@ -157,6 +160,10 @@ class SyncService:
         self._sleep = sleep
         self._reader = PartReader(sessions, settings, clock)
         self._running: set[int] = set()
+        # Tenants whose sync has told the seller its result and only releases its lease now;
+        # the event is set once it is gone (a /sync sent right after the summary waits for it).
+        self._finishing: set[int] = set()
+        self._ended: dict[int, asyncio.Event] = {}
         # A bound on syncs doing work at once; claimed tenants beyond it wait their turn.
         self._slots = asyncio.Semaphore(settings.max_concurrent_syncs)
         self._slot_holders: set[int] = set()
@@ -185,6 +192,10 @@ class SyncService:
 
     async def start(self, tenant_id: int, trigger: Trigger) -> StartResult:
         """Check, then run the sync in the background; answers at once."""
+        if tenant_id in self._finishing:
+            # The seller has the last result already; its bookkeeping ends in a moment.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ended[tenant_id].wait(), FINISHING_WAIT_SECONDS)
         if tenant_id in self._running:
             return StartResult.ALREADY_RUNNING
         async with self._sessions() as session:
@@ -214,15 +225,18 @@ class SyncService:
         if tenant_id in self._running:
             return False
         self._running.add(tenant_id)
+        self._ended[tenant_id] = asyncio.Event()
         try:
             claimed = await leases.acquire(
                 self._sessions, sync_lease(tenant_id), self.holder, SYNC_LEASE_TTL
             )
         except Exception:
             self._running.discard(tenant_id)
+            self._ended.pop(tenant_id, None)
             raise
         if not claimed:
             self._running.discard(tenant_id)
+            self._ended.pop(tenant_id, None)
             log.info("tenant %s is being synced by another process", tenant_id)
         return claimed
 
@@ -259,6 +273,10 @@ class SyncService:
             except Exception:
                 log.exception("could not release the sync lease of tenant %s", tenant_id)
             self._running.discard(tenant_id)
+            self._finishing.discard(tenant_id)
+            ended = self._ended.pop(tenant_id, None)
+            if ended is not None:
+                ended.set()
 
     async def _keep_lease(self, tenant_id: int) -> None:
         """Renew the tenant's lease while the sync runs; a dead process's lease soon expires.
@@ -410,6 +428,7 @@ class SyncService:
             sheet_error=sheet_error,
             alerts=changes,
         )
+        self._finishing.add(tenant.id)
         if run.verbose:
             await self._notifier.sync_finished(run.chat, run.message_id, summary, run.trigger)
         elif tenant.notify_mode == NotifyMode.CHANGES and changes.any:
@@ -530,6 +549,7 @@ class SyncService:
             paused = await self.on_key_rejected(run.tenant.id)
             failure = replace(failure, schedule_paused=paused)
         # Quiet runs speak only when nothing more will be tried; key problems are always told.
+        self._finishing.add(run.tenant.id)
         if run.verbose or final or failure.reason is FailureReason.KEY_REJECTED:
             await self._notifier.sync_failed(run.chat, run.message_id, failure, run.trigger)
         return SyncResult(SyncStatus.FAILED, run.log_id, failure=failure)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from core import leases
 from storage.models import SyncLog
 from tests.e2e.harness import onboard, running_bot, small_seller
 
@@ -56,3 +59,34 @@ async def test_a_sync_beyond_the_bound_waits_in_the_queue_then_completes(
     assert len({log.tenant_id for log in logs}) == 2
     # The duration is the sync's own, not its 4+ s in the queue.
     assert logs[1].duration_ms is not None and logs[1].duration_ms / 1000 < waited - 3
+
+
+async def test_a_sync_asked_for_right_after_the_summary_starts(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary is out while the finished sync still releases its lease (a slow database
+    here): a /sync sent at once waits for that instead of hearing "already running"."""
+    real_release = leases.release
+
+    async def slow_release(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(1.5)
+        await real_release(*args, **kwargs)
+
+    monkeypatch.setattr(leases, "release", slow_release)
+    seller = small_seller()
+    async with running_bot(database_url, tmp_path, seller) as h:
+        await onboard(h, seller)
+        h.tg.user_says("/sync")
+        await h.wait_text(1001, "Синхронизация завершена", timeout=60)
+        mark = h.tg.mark()
+        h.tg.user_says("/sync")
+        await h.wait_text(1001, "Синхронизация\n", since=mark, timeout=30)  # a new sync's progress
+        replies = [
+            str(call.params.get("text"))
+            for call in h.tg.calls_to("sendMessage", since=mark)
+            if str(call.params.get("chat_id")) == "1001"
+        ]
+        assert not any("уже идёт" in text for text in replies)
+        async with h.app.sessions() as session:
+            logs = list((await session.execute(select(SyncLog))).scalars())
+        assert len(logs) == 2
