@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.health import install_update_clock
 from bot.lifecycle import graceful_shutdown
-from bot.middlewares import TenantMiddleware
+from bot.middlewares import CommandsFirst, TenantMiddleware
 from bot.notifier import TelegramNotifier
 from bot.routers import (
     admin,
@@ -37,6 +37,7 @@ from bot.texts import LANGUAGES, t
 from bot.throttling import CommandCooldown, MessageRateLimit, Throttle
 from bot.webhook import leave_webhook_mode
 from core.background import Background
+from core.foreground import Foreground, give_way_before_statements
 from core.jobs import reschedule
 from core.key_rotation import audit_keys
 from core.settings import Settings
@@ -77,6 +78,8 @@ class App:
     extras: dict[str, Any] = field(default_factory=dict)
     # Syncs and sheet exports have a connection pool of their own (see create_app).
     sync_engine: AsyncEngine | None = None
+    # Chat commands in flight, which syncs give way to (core/foreground.py).
+    foreground: Foreground | None = None
 
     @property
     def scheduler(self) -> Any:
@@ -140,9 +143,19 @@ async def create_app(settings: Settings) -> App:
     # Syncs get a pool of their own: however many run or queue, and however long they wait
     # for SQLite's write lock, chat commands never wait behind them for a connection.
     sync_engine = create_engine(settings.database_url, **sync_pool_size(settings))
+    # ...and give way to them: while a command is answered, syncs hold their next statement
+    # and their parsing (core/foreground.py).
+    foreground = Foreground()
+    give_way_before_statements(sync_engine, foreground)
+    dp.update.outer_middleware(CommandsFirst(foreground))
     sync_sessions = session_factory(sync_engine)
     syncs = SyncService(
-        sessions=sync_sessions, vault=vault, notifier=notifier, settings=settings, http=http
+        sessions=sync_sessions,
+        vault=vault,
+        notifier=notifier,
+        settings=settings,
+        http=http,
+        foreground=foreground,
     )
     sheets = sheets_exporter(settings)
     if sheets is not None:
@@ -167,6 +180,7 @@ async def create_app(settings: Settings) -> App:
     )
     app = App(settings, engine, sessions, vault, bot, dp, http, syncs, notifier)
     app.sync_engine = sync_engine
+    app.foreground = foreground
     app.background = Background(
         settings=settings,
         sessions=sessions,

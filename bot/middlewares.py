@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.texts import language_of
+from core.foreground import Foreground
 from storage.models import Tenant
 
 
@@ -39,3 +40,19 @@ class TenantMiddleware(BaseMiddleware):
         data["lang"] = lang
         data["tenant"] = tenant
         return await handler(event, data)
+
+
+class CommandsFirst(BaseMiddleware):
+    """Marks each update as in flight, so background syncs give way until it is answered."""
+
+    def __init__(self, foreground: Foreground) -> None:
+        self._foreground = foreground
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        with self._foreground.command():
+            return await handler(event, data)

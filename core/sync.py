@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import leases, snapshot_store
 from core.alerts import update_alerts
 from core.clock import utcnow
+from core.foreground import Foreground
 from core.notifier import (
     ChatRef,
     FailureReason,
@@ -150,8 +151,10 @@ class SyncService:
         http: aiohttp.ClientSession,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        foreground: Foreground | None = None,
     ) -> None:
         self._sessions = sessions
+        self._foreground = foreground
         self._vault = vault
         self._notifier = notifier
         self._settings = settings
@@ -353,6 +356,7 @@ class SyncService:
             max_wait=self._settings.wb_max_wait_seconds,
             backoff=self._settings.wb_retry_backoff_seconds,
             sleep=self._sleep,
+            foreground=self._foreground,
         )
         progress = ProgressState()
         parts = Parts(new_remains_task=trigger is not Trigger.RESUME)

@@ -6,6 +6,7 @@ restart, or a sync that cannot re-read a part now, all start from what is known.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -113,11 +114,15 @@ class PartReader:
             parts.cards = await client.cards()
         except RateLimitWait as wait:
             stored = await self._part(tenant.id, DataPart.CARDS)
-            parts.cards = parts_codec.decode_cards(self._reuse(parts, DataPart.CARDS, stored, wait))
+            payload = self._reuse(parts, DataPart.CARDS, stored, wait)
+            parts.cards = await asyncio.to_thread(parts_codec.decode_cards, payload)
             return
         now = self._clock()
         await self._save_part(
-            tenant.id, DataPart.CARDS, payload=parts_codec.encode_cards(parts.cards), fetched_at=now
+            tenant.id,
+            DataPart.CARDS,
+            payload=await asyncio.to_thread(parts_codec.encode_cards, parts.cards),
+            fetched_at=now,
         )
         parts.statuses[DataPart.CARDS] = PartStatus(DataPart.CARDS, now, True)
 
@@ -133,14 +138,14 @@ class PartReader:
         except RateLimitWait as wait:
             stored = await self._part(tenant.id, DataPart.FBS_STOCK)
             payload = self._reuse(parts, DataPart.FBS_STOCK, stored, wait)
-            parts.warehouses, parts.fbs = parts_codec.decode_fbs(payload)
+            parts.warehouses, parts.fbs = await asyncio.to_thread(parts_codec.decode_fbs, payload)
             return
         parts.warehouses, parts.fbs = warehouses, stocks
         now = self._clock()
         await self._save_part(
             tenant.id,
             DataPart.FBS_STOCK,
-            payload=parts_codec.encode_fbs(warehouses, stocks),
+            payload=await asyncio.to_thread(parts_codec.encode_fbs, warehouses, stocks),
             fetched_at=now,
         )
         parts.statuses[DataPart.FBS_STOCK] = PartStatus(DataPart.FBS_STOCK, now, True)
@@ -167,7 +172,7 @@ class PartReader:
                     await self._save_part(
                         tenant.id,
                         DataPart.REMAINS,
-                        payload=parts_codec.encode_remains(rows),
+                        payload=await asyncio.to_thread(parts_codec.encode_remains, rows),
                         fetched_at=now,
                         state=None,
                     )
@@ -194,7 +199,7 @@ class PartReader:
         # Finish with the last downloaded copy (or none yet); the pending task id is kept.
         stored = await self._part(tenant.id, DataPart.REMAINS)
         if stored is not None and stored.payload is not None:
-            parts.remains = parts_codec.decode_remains(stored.payload)
+            parts.remains = await asyncio.to_thread(parts_codec.decode_remains, stored.payload)
         parts.statuses[DataPart.REMAINS] = PartStatus(
             DataPart.REMAINS, stored.fetched_at if stored else None, False, retry_at
         )

@@ -15,6 +15,7 @@ import aiohttp
 import orjson
 
 from core.fast_dataclass import positional_constructor
+from core.foreground import Foreground
 from core.wb.errors import (
     RateLimitWait,
     WBBadResponseError,
@@ -88,8 +89,10 @@ class WBClient:
         retries: int = 3,
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        foreground: Foreground | None = None,
     ) -> None:
         self._session = session
+        self._foreground = foreground  # parsing gives way to chat commands in flight
         self._token = token.strip()
         self.limiter = limiter
         self._base_url = base_url.rstrip("/") if base_url else None
@@ -353,7 +356,7 @@ class WBClient:
         )
         if status == 204 or not payload.strip():
             return []
-        return await _off_loop(_remains_rows, payload)
+        return await _off_loop(_remains_rows, payload, self._foreground)
 
     async def orders_page(self, date_from: datetime) -> list[Order]:
         """One page of orders whose lastChangeDate >= date_from (naive means Moscow time)."""
@@ -364,7 +367,7 @@ class WBClient:
             "/api/v1/supplier/orders",
             params={"dateFrom": format_date_from(date_from), "flag": "0"},
         )
-        return await _off_loop(_orders, payload)
+        return await _off_loop(_orders, payload, self._foreground)
 
     async def orders_since(
         self, date_from: datetime, *, short_page: int | None = None
@@ -386,19 +389,26 @@ class WBClient:
             cursor = last
 
 
-async def _off_loop(parse: Callable[[bytes], _T], payload: bytes) -> _T:
+async def _off_loop(
+    parse: Callable[[bytes, Callable[[], None] | None], _T],
+    payload: bytes,
+    foreground: Foreground | None,
+) -> _T:
     """Decode and parse a large body in a worker thread, a small one in place.
 
     A full orders page (80,000 rows, ~40 MB) takes about a second of CPU; on the event loop
     that would stall every chat for as long. In a thread the loop still gets the GIL every
-    few milliseconds.
+    few milliseconds, and the thread stops between slices while a chat command is answered.
     """
     if len(payload) >= OFF_LOOP_BYTES:
-        return await asyncio.to_thread(parse, payload)
-    return parse(payload)
+        pause = foreground.give_way_in_thread if foreground is not None else None
+        return await asyncio.to_thread(parse, payload, pause)
+    if foreground is not None:
+        await foreground.give_way()
+    return parse(payload, None)
 
 
-def _remains_rows(payload: bytes) -> list[RemainsRow]:
+def _remains_rows(payload: bytes, pause: Callable[[], None] | None = None) -> list[RemainsRow]:
     shared: dict[Any, Any] = {}
     return _decode_rows(
         Method.REMAINS_DOWNLOAD,
@@ -406,13 +416,19 @@ def _remains_rows(payload: bytes) -> list[RemainsRow]:
         "remains_download",
         lambda raw: _remains_row(raw, shared),
         must_be_list=False,
+        pause=pause,
     )
 
 
-def _orders(payload: bytes) -> list[Order]:
+def _orders(payload: bytes, pause: Callable[[], None] | None = None) -> list[Order]:
     shared: dict[str, str] = {}
     return _decode_rows(
-        Method.ORDERS, payload, "orders", lambda raw: _order(raw, shared), must_be_list=True
+        Method.ORDERS,
+        payload,
+        "orders",
+        lambda raw: _order(raw, shared),
+        must_be_list=True,
+        pause=pause,
     )
 
 
@@ -423,6 +439,7 @@ def _decode_rows(
     convert: Callable[[Any], _T],
     *,
     must_be_list: bool,
+    pause: Callable[[], None] | None = None,
 ) -> list[_T]:
     """Decode a JSON array and convert each element, with the whole-body decode's errors.
 
@@ -434,6 +451,7 @@ def _decode_rows(
     object, is never taken: that slice is merged with the next one. A body that is not valid
     JSON raises `<method>: response is not valid JSON`, also when a row before the bad spot
     has a bad shape (as when the whole body was decoded first); then `<what>: unexpected shape`.
+    `pause` is called before each slice (see core.foreground).
     """
     slices = _element_slices(payload)
     if slices is None:
@@ -452,6 +470,8 @@ def _decode_rows(
     rows = []
     try:
         for items, rest in slices:
+            if pause is not None:
+                pause()
             try:
                 rows.extend([convert(raw) for raw in items])
             except (KeyError, TypeError, ValueError, AttributeError) as exc:

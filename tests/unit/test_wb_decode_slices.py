@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
 import orjson
 import pytest
 
+from core.foreground import Foreground
 from core.wb import client as wb_client
 from core.wb.errors import WBBadResponseError
 from core.wb.models import Order, RemainsRow
@@ -191,3 +193,41 @@ def test_strings_repeated_across_rows_are_one_object() -> None:
     assert rows[4].warehouses[0][0] is rows[9].warehouses[0][0]
     assert rows[1].warehouses[0] == rows[36].warehouses[0] == ("Склад 0", 1)
     assert rows[1].warehouses[0] is rows[36].warehouses[0]  # equal pairs are one tuple
+
+
+@pytest.mark.usefixtures("small_slices")
+def test_parsing_pauses_before_every_slice() -> None:
+    """The thread parsing a large page stops between slices while a chat command is answered."""
+    payload = orjson.dumps([raw_order(i) for i in range(600)])
+    pauses: list[int] = []
+    orders = wb_client._orders(payload, lambda: pauses.append(1))
+    assert len(pauses) == slice_count(payload) > 20
+    assert orders == whole(payload, wb_client._orders)
+    remains = orjson.dumps([raw_remains(i) for i in range(500)])
+    pauses.clear()
+    wb_client._remains_rows(remains, lambda: pauses.append(1))
+    assert len(pauses) == slice_count(remains)
+
+
+@pytest.mark.usefixtures("small_slices")
+async def test_a_large_body_is_parsed_in_a_thread_that_gives_way() -> None:
+    foreground = Foreground(max_wait=5, max_hold=5)
+    payload = orjson.dumps([raw_order(i) for i in range(3000)])
+    assert len(payload) >= wb_client.OFF_LOOP_BYTES
+    with foreground.command():
+        parsing = asyncio.create_task(wb_client._off_loop(wb_client._orders, payload, foreground))
+        await asyncio.sleep(0.3)
+        assert not parsing.done()  # held at its first slice
+    orders = await asyncio.wait_for(parsing, 10)
+    assert len(orders) == 3000
+    assert foreground.waits >= 1
+
+
+async def test_a_small_body_is_parsed_on_the_loop_after_giving_way() -> None:
+    foreground = Foreground(max_wait=5, max_hold=5)
+    payload = orjson.dumps([raw_order(i) for i in range(10)])
+    with foreground.command():
+        parsing = asyncio.create_task(wb_client._off_loop(wb_client._orders, payload, foreground))
+        await asyncio.sleep(0.2)
+        assert not parsing.done()
+    assert len(await asyncio.wait_for(parsing, 2)) == 10
