@@ -1,10 +1,11 @@
 """Scenario 2: /status answers while many sellers sync at once.
 
-The real app (create_app + aiogram long polling) runs against the Telegram fake in this
-process, as in tests/e2e; the WB fake serves from its own process. Other chats send /status on
-a fixed schedule; a reply's latency is the time from the moment the command was due to the
-moment the fake Telegram received the bot's answer, so a stalled event loop cannot hide its
-own delay. A ticker task measures the loop's lag (how late a 10 ms sleep wakes up).
+The real app (create_app + aiogram long polling) runs in this process; the Telegram fake
+(benchmarks/telegram_server.py) and the WB fake serve from processes of their own, as the real
+services would. The Telegram fake's process also sends the /status commands, from other chats
+on a fixed schedule, and times them: a reply's latency is the time from the moment the command
+was due to the moment the fake received the bot's answer, so a stalled bot cannot hide its own
+delay. A ticker task measures the bot's loop lag (how late a 10 ms sleep wakes up).
 
 Two phases: idle (no syncs) for a baseline, then the load: every syncing seller sends /sync at
 once, and /status keeps coming until all syncs have finished.
@@ -17,10 +18,10 @@ import contextlib
 import time
 from typing import Any
 
+import aiohttp
 from sqlalchemy import func, select
 
 from benchmarks.support import (
-    BOT_TOKEN,
     Result,
     add_tenant,
     database,
@@ -28,13 +29,13 @@ from benchmarks.support import (
     new_encryption_key,
     peak_rss_mb,
     percentile,
+    telegram_server,
     workdir,
 )
 from bot.app import create_app, run_polling
 from core.runtime import tune_garbage_collector
 from core.sync import SyncService
 from storage.models import SyncLog
-from tests.fakes.telegram import FakeTelegram
 
 P99_GOAL_MS = 100.0
 SYNC_CHAT_BASE = 10_000
@@ -69,76 +70,71 @@ class _LoopLag:
         return [lag for at, lag in self.samples if start <= at <= end]
 
 
-class _StatusStream:
-    """Sends /status from the status chats in turn, one every `interval` seconds."""
+class _Telegram:
+    """The Telegram fake's control server (benchmarks/telegram_server.py)."""
 
-    def __init__(self, tg: FakeTelegram, chats: list[int], interval: float) -> None:
-        self._tg = tg
-        self._chats = chats
-        self._interval = interval
-        self.due: dict[int, list[float]] = {chat: [] for chat in chats}
-        self.first_call = len(tg.calls)
-        self._stop = asyncio.Event()
+    def __init__(self, http: aiohttp.ClientSession, control: str) -> None:
+        self._http = http
+        self._control = control
 
-    async def run(self) -> None:
-        started = time.monotonic()
-        n = 0
-        while not self._stop.is_set():
-            due = started + n * self._interval
-            delay = due - time.monotonic()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-                if self._stop.is_set():
-                    break
-            chat = self._chats[n % len(self._chats)]
-            self.due[chat].append(due)
-            self._tg.user_says("/status", chat_id=chat)
-            n += 1
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self._http.post(f"{self._control}{path}", json=body) as response:
+            response.raise_for_status()
+            result: dict[str, Any] = await response.json()
+            return result
 
-    def stop(self) -> None:
-        self._stop.set()
+    async def _get(self, path: str, **query: str) -> dict[str, Any]:
+        async with self._http.get(f"{self._control}{path}", params=query) as response:
+            response.raise_for_status()
+            result: dict[str, Any] = await response.json()
+            return result
 
-    async def latencies(self, timeout: float) -> tuple[list[float], int]:
-        """Seconds from due to answer for each command, and how many got no answer."""
-        expected = sum(len(d) for d in self.due.values())
+    async def say(self, text: str, chat_id: int) -> int:
+        """Send a message from the chat; the number of calls so far (for `messaged_since`)."""
+        return int((await self._post("/say", {"text": text, "chat_id": chat_id}))["mark"])
 
-        def answers() -> dict[int, list[float]]:
-            got: dict[int, list[float]] = {chat: [] for chat in self.due}
-            for call in self._tg.calls[self.first_call :]:
-                if call.method == "sendMessage" and call.ok:
-                    chat = int(call.params.get("chat_id", 0))
-                    if chat in got:
-                        got[chat].append(call.at)
-            return got
+    async def messaged_since(self, since: int) -> tuple[set[int], int]:
+        """Chats that were sent a message since call `since`, and the next `since`."""
+        got = await self._get("/messages", since=str(since))
+        return {int(chat) for chat in got["chats"]}, int(got["next"])
 
-        with contextlib.suppress(AssertionError):
-            await self._tg.wait_until(
-                lambda: sum(len(a) for a in answers().values()) >= expected, timeout=timeout
-            )
-        got = answers()
-        latencies: list[float] = []
-        for chat, due in self.due.items():
-            latencies.extend(at - when for when, at in zip(due, got[chat], strict=False))
-        return latencies, expected - len(latencies)
+    async def wait_polling(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while (await self._get("/polling"))["getUpdates"] < 1:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bot never polled")
+            await asyncio.sleep(0.05)
+
+    async def answer_to(self, text: str, chat_id: int, timeout: float) -> None:
+        since = await self.say(text, chat_id)
+        deadline = time.monotonic() + timeout
+        while chat_id not in (await self.messaged_since(since))[0]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer to {text} in chat {chat_id}")
+            await asyncio.sleep(0.02)
+
+    async def start_stream(self, chats: list[int], interval: float) -> None:
+        await self._post("/stream/start", {"chats": chats, "interval": interval})
+
+    async def stop_stream(self, timeout: float) -> tuple[list[float], int]:
+        got = await self._post("/stream/stop", {"timeout": timeout})
+        return [float(x) for x in got["latencies"]], int(got["lost"])
 
 
 async def _wait_syncs(
-    tg: FakeTelegram, syncs: SyncService, count: int, first_call: int, timeout: float
+    tg: _Telegram, syncs: SyncService, count: int, since: int, timeout: float
 ) -> None:
     """Until every syncing chat got its progress message and no sync runs any more.
 
     Polled a few times a second: a check on every Telegram request would add its own load.
     """
-    chats = {str(SYNC_CHAT_BASE + i) for i in range(count)}
-    started: set[str] = set()
-    seen = first_call
+    chats = {SYNC_CHAT_BASE + i for i in range(count)}
+    started: set[int] = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await asyncio.sleep(0.25)
-        calls = tg.calls[seen:]
-        seen += len(calls)
-        started.update(str(c.params.get("chat_id")) for c in calls if c.method == "sendMessage")
+        messaged, since = await tg.messaged_since(since)
+        started |= messaged
         if chats <= started and syncs.running_count == 0:
             return
     raise TimeoutError(f"syncs still running after {timeout:.0f} s")
@@ -168,13 +164,18 @@ async def responsiveness(params: dict[str, Any]) -> Result:
     timeout = float(params.get("timeout", 540))
     result = Result(f"responsiveness_{len(seller_ids)}_syncs", backend)
     lag = _LoopLag()
-    with workdir() as tmp, database(backend, tmp) as url:
-        async with FakeTelegram(token=BOT_TOKEN) as tg:
+    with (
+        workdir() as tmp,
+        database(backend, tmp) as url,
+        telegram_server() as telegram,
+    ):
+        async with aiohttp.ClientSession() as http:
+            tg = _Telegram(http, telegram.control)
             settings = make_settings(
                 url,
                 params["wb_url"],
                 new_encryption_key(),
-                telegram_api_url=tg.url,
+                telegram_api_url=telegram.url,
                 key_file=str(tmp / "encryption.key"),
                 wb_orders_page_rows=int(params["page_rows"]),
             )
@@ -191,32 +192,27 @@ async def responsiveness(params: dict[str, Any]) -> Result:
                 await tg.wait_polling(timeout=30)
                 # Warm-up: the first /status of a chat pays one-off costs (imports, caches).
                 for chat in status_chats:
-                    mark = tg.mark()
-                    tg.user_says("/status", chat_id=chat)
-                    await tg.wait_for_message(chat, since=mark, timeout=30)
+                    await tg.answer_to("/status", chat, timeout=30)
                 lag.start()
 
-                idle = _StatusStream(tg, status_chats, interval)
                 idle_start = time.monotonic()
-                streaming = asyncio.create_task(idle.run())
+                await tg.start_stream(status_chats, interval)
                 await asyncio.sleep(idle_seconds)
-                idle.stop()
-                await streaming
                 idle_end = time.monotonic()
-                idle_latencies, idle_lost = await idle.latencies(timeout=30)
+                idle_latencies, idle_lost = await tg.stop_stream(timeout=30)
 
-                load = _StatusStream(tg, status_chats, interval)
                 load_start = time.monotonic()
-                streaming = asyncio.create_task(load.run())
-                for i in range(len(seller_ids)):
-                    tg.user_says("/sync", chat_id=SYNC_CHAT_BASE + i)
-                await _wait_syncs(tg, app.syncs, len(seller_ids), load.first_call, timeout)
+                since = await tg.say("/sync", SYNC_CHAT_BASE)
+                await tg.start_stream(status_chats, interval)
+                for i in range(1, len(seller_ids)):
+                    await tg.say("/sync", SYNC_CHAT_BASE + i)
+                await _wait_syncs(tg, app.syncs, len(seller_ids), since - 1, timeout)
                 await app.syncs.wait_idle(timeout=60)
                 load_end = time.monotonic()
-                load.stop()
-                await streaming
-                load_latencies, load_lost = await load.latencies(timeout=30)
+                load_latencies, load_lost = await tg.stop_stream(timeout=30)
                 await lag.stop()
+                foreground = app.foreground
+                gave_way = (foreground.waits, foreground.waited_seconds) if foreground else (0, 0.0)
                 async with app.sessions() as session:
                     completed = await session.scalar(
                         select(func.count())
@@ -264,6 +260,8 @@ async def responsiveness(params: dict[str, Any]) -> Result:
         ok=completed == len(seller_ids),
     )
     result.add("time for all syncs", round(load_end - load_start, 1), "s")
+    result.add("syncs gave way to commands", gave_way[0], "times")
+    result.add("syncs' time giving way", round(gave_way[1], 1), "s")
     result.add("peak RSS", round(peak_rss_mb(), 1), "MB")
     result.details = {**idle_figures, **load_figures, "sync_log_statuses": statuses}
     return result

@@ -109,13 +109,50 @@ class WBServer:
     sellers: list[dict[str, Any]]
 
     def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Close a fake's stdin (its signal to stop), then wait for it; kill it if it hangs."""
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class TelegramServer:
+    """A running `benchmarks.telegram_server` process (the Telegram fake, the /status stream)."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    control: str
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+@contextlib.contextmanager
+def telegram_server() -> Iterator[TelegramServer]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.telegram_server", BOT_TOKEN],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        raise RuntimeError(f"the Telegram fake's process ended with {process.returncode}")
+    info = orjson.loads(line)
+    server = TelegramServer(process, info["url"], info["control"])
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @contextlib.contextmanager
