@@ -14,7 +14,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from bot.health import install_update_clock
 from bot.lifecycle import graceful_shutdown
@@ -45,7 +47,7 @@ from core.sheet_export import SheetSync, sheets_exporter
 from core.sync import SyncService
 from core.vault import KeyVault, VaultError, vault_from_settings
 from storage import migrate
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, inline_reader, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ class App:
     sync_engine: AsyncEngine | None = None
     # Chat commands in flight, which syncs give way to (core/foreground.py).
     foreground: Foreground | None = None
+    # SQLite: the engine of the tenant lookup done in place (storage.db.inline_reader).
+    inline_reader: Engine | None = None
 
     @property
     def scheduler(self) -> Any:
@@ -96,6 +100,8 @@ class App:
         await self.bot.session.close()
         if self.sync_engine is not None:
             await self.sync_engine.dispose()
+        if self.inline_reader is not None:
+            self.inline_reader.dispose()
         await self.engine.dispose()
 
 
@@ -172,7 +178,10 @@ async def create_app(settings: Settings) -> App:
     dp.callback_query.outer_middleware(MessageRateLimit(throttle))
     dp.message.middleware(CommandCooldown(throttle))
     dp.workflow_data.update(throttle=throttle, chat_faults=chat_faults)
-    middleware = TenantMiddleware(sessions)
+    reader = inline_reader(settings.database_url)
+    middleware = TenantMiddleware(
+        sessions, sessionmaker(reader, expire_on_commit=False) if reader is not None else None
+    )
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
     dp.workflow_data.update(
@@ -181,6 +190,7 @@ async def create_app(settings: Settings) -> App:
     app = App(settings, engine, sessions, vault, bot, dp, http, syncs, notifier)
     app.sync_engine = sync_engine
     app.foreground = foreground
+    app.inline_reader = reader
     app.background = Background(
         settings=settings,
         sessions=sessions,

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from storage.models import Tenant
-from tests.e2e.harness import running_bot, small_seller
+from tests.e2e.harness import onboard, running_bot, small_seller
 from tests.fakes.wb import make_token
 
 
@@ -152,3 +152,19 @@ async def test_command_menu_failure_is_logged_not_fatal(database_url: str, tmp_p
             assert "/api_key" in await h.reply_to("/start")
             failed = [c for c in tg.calls_to("setMyCommands") if not c.ok]
             assert len(failed) == 2
+
+
+async def test_a_seller_who_switches_language_is_answered_and_notified_in_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The chat's tenant is looked up on every update (in place on SQLite); a new language
+    is stored at once, so scheduled messages follow it too."""
+    seller = small_seller()
+    async with running_bot(database_url, tmp_path, seller) as h:
+        tenant_id = await onboard(h, seller)
+        assert "Синхронизаций ещё не было" in await h.reply_to("/status")
+        assert "No syncs yet" in await h.reply_to("/status", language_code="en")
+        async with h.app.sessions() as session:
+            tenant = await session.get(Tenant, tenant_id)
+        assert tenant is not None and tenant.language == "en"
+        assert "No syncs yet" in await h.reply_to("/status", language_code="en")
