@@ -63,6 +63,8 @@ SELLER_WAREHOUSE_TYPE = "Склад продавца"
 _SizeKey = tuple[int, int | None, str]
 # (nm_id, barcode, tech_size, supplier_article, warehouse_name, warehouse_type, is_cancel)
 OrderKey = tuple[int, str, str, str, str, str, bool]
+# An OrderKey's fields followed by how many orders have them (a database row, unpacked as is).
+OrderGroup = tuple[int, str, str, str, str, str, bool, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,27 +216,23 @@ def build_report(
     """Combine cards, FBO remains, FBS stock and orders into one stock report.
 
     `orders` are Order rows, or their counts for this very window (see OrderCounts).
+    ReportBuilder does the same in steps.
     """
-    window_start, window_end = moscow_window(now_utc, window_days)
-    if isinstance(orders, OrderCounts):
-        if (orders.window_start, orders.window_end) != (window_start, window_end):
-            raise ValueError("the order counts are for another window")
-        counted = orders.counts
-    else:
-        counted = count_orders(orders, window_start, window_end).counts
-    with gc_paused():
-        return _build(
-            cards=cards,
-            remains=remains,
-            seller_warehouses=seller_warehouses,
-            fbs_stocks=fbs_stocks,
-            counted=counted,
-            now_utc=now_utc,
-            window=(window_start, window_end),
-            window_days=window_days,
-            low_stock_threshold=low_stock_threshold,
-            part_times=dict(part_times or {}),
-        )
+    builder = ReportBuilder(
+        cards=cards,
+        remains=remains,
+        seller_warehouses=seller_warehouses,
+        fbs_stocks=fbs_stocks,
+        now_utc=now_utc,
+        window_days=window_days,
+    )
+    if not isinstance(orders, OrderCounts):
+        orders = count_orders(orders, *builder.window)
+    builder.add_orders(
+        (orders.window_start, orders.window_end),
+        ((*key, n) for key, n in orders.counts.items()),
+    )
+    return builder.finish(low_stock_threshold=low_stock_threshold, part_times=part_times)
 
 
 @contextmanager
@@ -258,80 +256,147 @@ def gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _build(
-    *,
-    cards: Sequence[Card],
-    remains: Sequence[RemainsRow],
-    seller_warehouses: Sequence[SellerWarehouse],
-    fbs_stocks: Sequence[FbsStock],
-    counted: Mapping[OrderKey, int],
-    now_utc: datetime,
-    window: tuple[datetime, datetime],
-    window_days: int,
-    low_stock_threshold: float,
-    part_times: dict[DataPart, datetime | None],
-) -> StockReport:
-    catalogue = _Catalogue(cards)
-    products = catalogue.products
-    stock, ordered, cancelled = _figures(), _figures(), _figures()
-    in_transit: dict[int, list[int]] = {}
+class ReportBuilder:
+    """build_report in three steps, so that no input outlives its step.
 
-    wb_stock = stock[WarehouseKind.WB]
-    for row in remains:
-        size = catalogue.size_of(row.nm_id, row.barcode, row.tech_size)
-        if row.nm_id not in products:
-            products[row.nm_id] = (row.vendor_code, row.brand, row.subject, "")
-        at_size: dict[str, int] | None = None
-        for name, quantity in row.warehouses:
-            if name == IN_TRANSIT_TO_BUYERS:
-                in_transit.setdefault(row.nm_id, [0, 0])[0] += quantity
-            elif name == IN_TRANSIT_RETURNS:
-                in_transit.setdefault(row.nm_id, [0, 0])[1] += quantity
-            elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
-                if at_size is None:
-                    at_size = wb_stock.get(size)
+    1. The constructor places the stock (cards, remains rows, FBS levels); the caller can let
+       go of those afterwards: a large seller's ~60 MB of them need not live through the rest.
+    2. `add_orders` (any number of times) adds the window's order groups as they arrive, e.g.
+       streamed from the database a partition at a time, straight into the per-size figures:
+       a 30-day window's ~460,000 groups are never held as keys of a dict.
+    3. `finish` makes the report, once; it empties the figures as it turns them into rows.
+    The report is the one build_report makes from the same data, rows in the same order.
+    """
+
+    def __init__(
+        self,
+        *,
+        cards: Sequence[Card],
+        remains: Sequence[RemainsRow],
+        seller_warehouses: Sequence[SellerWarehouse],
+        fbs_stocks: Sequence[FbsStock],
+        now_utc: datetime,
+        window_days: int = 7,
+    ) -> None:
+        self.now_utc = now_utc
+        self.window_days = window_days
+        self.window = moscow_window(now_utc, window_days)
+        self._stock, self._ordered, self._cancelled = _figures(), _figures(), _figures()
+        self._in_transit: dict[int, list[int]] = {}
+        self._finished = False
+        with gc_paused():
+            self._catalogue = _Catalogue(cards)
+            seller_names = {warehouse.id: warehouse.name for warehouse in seller_warehouses}
+            self._seller_names = frozenset(seller_names.values())
+            self._place_remains(remains)
+            self._place_fbs(fbs_stocks, seller_names)
+        # One object per warehouse name: each order group brings its own copy, and the
+        # figures and rows would keep one per group.
+        self._names: dict[str, str] = {}
+
+    def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
+        catalogue = self._catalogue
+        products = catalogue.products
+        in_transit = self._in_transit
+        wb_stock = self._stock[WarehouseKind.WB]
+        for row in remains:
+            size = catalogue.size_of(row.nm_id, row.barcode, row.tech_size)
+            if row.nm_id not in products:
+                products[row.nm_id] = (row.vendor_code, row.brand, row.subject, "")
+            at_size: dict[str, int] | None = None
+            for name, quantity in row.warehouses:
+                if name == IN_TRANSIT_TO_BUYERS:
+                    in_transit.setdefault(row.nm_id, [0, 0])[0] += quantity
+                elif name == IN_TRANSIT_RETURNS:
+                    in_transit.setdefault(row.nm_id, [0, 0])[1] += quantity
+                elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
                     if at_size is None:
-                        at_size = wb_stock[size] = {}
-                at_size[name] = at_size.get(name, 0) + quantity
+                        at_size = wb_stock.get(size)
+                        if at_size is None:
+                            at_size = wb_stock[size] = {}
+                    at_size[name] = at_size.get(name, 0) + quantity
 
-    seller_stock = stock[WarehouseKind.SELLER]
-    seller_names = {warehouse.id: warehouse.name for warehouse in seller_warehouses}
-    levels = {(fbs.warehouse_id, fbs.chrt_id): fbs.amount for fbs in fbs_stocks}
-    for (warehouse_id, chrt_id), amount in levels.items():
-        card_size = catalogue.by_chrt.get(chrt_id)
-        if amount > 0 and card_size is not None:
-            name = seller_names.get(warehouse_id, f"#{warehouse_id}")
-            at_seller = seller_stock.get(card_size)
-            if at_seller is None:
-                at_seller = seller_stock[card_size] = {}
-            at_seller[name] = at_seller.get(name, 0) + amount
+    def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
+        by_chrt = self._catalogue.by_chrt
+        seller_stock = self._stock[WarehouseKind.SELLER]
+        levels = {(fbs.warehouse_id, fbs.chrt_id): fbs.amount for fbs in fbs_stocks}
+        for (warehouse_id, chrt_id), amount in levels.items():
+            card_size = by_chrt.get(chrt_id)
+            if amount > 0 and card_size is not None:
+                name = seller_names.get(warehouse_id, f"#{warehouse_id}")
+                at_seller = seller_stock.get(card_size)
+                if at_seller is None:
+                    at_seller = seller_stock[card_size] = {}
+                at_seller[name] = at_seller.get(name, 0) + amount
 
-    # Orders were counted on their raw fields; each distinct combination is mapped once.
-    seller_name_set = frozenset(seller_names.values())
-    for (nm_id, barcode, tech_size, article, name, warehouse_type, is_cancel), n in counted.items():
-        size = catalogue.size_of(nm_id, barcode, tech_size)
-        if nm_id not in products:
-            products[nm_id] = (article, "", "", "")
-        kind = _warehouse_kind(name, warehouse_type, seller_name_set)
-        for figures in (ordered, cancelled) if is_cancel else (ordered,):
-            of_kind = figures[kind]
-            at_order = of_kind.get(size)
-            if at_order is None:
-                at_order = of_kind[size] = {}
-            at_order[name] = at_order.get(name, 0) + n
+    def add_orders(self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]) -> None:
+        """Add order groups counted for `window` (naive Moscow start and end; see OrderCounts).
 
-    return _assemble(
-        catalogue=catalogue,
-        stock=stock,
-        ordered=ordered,
-        cancelled=cancelled,
-        in_transit=in_transit,
-        now_utc=now_utc,
-        window=window,
-        window_days=window_days,
-        low_stock_threshold=low_stock_threshold,
-        part_times=part_times,
-    )
+        Groups that share their size and warehouse add up, so the orders may come counted
+        per OrderKey or one per row (n = 1); each order of the window exactly once.
+        """
+        if window != self.window:
+            raise ValueError("the order counts are for another window")
+        if self._finished:
+            raise RuntimeError("the report is already built")
+        catalogue = self._catalogue
+        by_barcode = catalogue.by_barcode
+        products = catalogue.products
+        seller_names = self._seller_names
+        share = self._names.setdefault
+        wb, seller = WarehouseKind.WB, WarehouseKind.SELLER
+        wb_ordered, seller_ordered = self._ordered[wb], self._ordered[seller]
+        wb_cancelled, seller_cancelled = self._cancelled[wb], self._cancelled[seller]
+        with gc_paused():
+            for nm_id, barcode, tech_size, article, name, warehouse_type, is_cancel, n in groups:
+                # catalogue.size_of, with its first (usual) lookup inline.
+                size = by_barcode.get(barcode)
+                if size is None or size[0] != nm_id:
+                    size = catalogue.size_of(nm_id, barcode, tech_size)
+                if nm_id not in products:
+                    products[nm_id] = (article, "", "", "")
+                name = share(name, name)
+                if name in seller_names or warehouse_type == SELLER_WAREHOUSE_TYPE:
+                    ordered, cancelled = seller_ordered, seller_cancelled
+                else:
+                    ordered, cancelled = wb_ordered, wb_cancelled
+                at_size = ordered.get(size)
+                if at_size is None:
+                    at_size = ordered[size] = {}
+                at_size[name] = at_size.get(name, 0) + n
+                if is_cancel:
+                    at_size = cancelled.get(size)
+                    if at_size is None:
+                        at_size = cancelled[size] = {}
+                    at_size[name] = at_size.get(name, 0) + n
+
+    def finish(
+        self,
+        *,
+        low_stock_threshold: float = 7,
+        part_times: Mapping[DataPart, datetime | None] | None = None,
+    ) -> StockReport:
+        """The report; the builder is spent afterwards."""
+        if self._finished:
+            raise RuntimeError("the report is already built")
+        self._finished = True
+        catalogue = self._catalogue
+        # Only the orders needed these lookups: let them go before the rows are made.
+        catalogue.by_barcode, catalogue.by_tech_size, catalogue.by_chrt = {}, {}, {}
+        self._names = {}
+        with gc_paused():
+            return _assemble(
+                catalogue=catalogue,
+                stock=self._stock,
+                ordered=self._ordered,
+                cancelled=self._cancelled,
+                in_transit=self._in_transit,
+                now_utc=self.now_utc,
+                window=self.window,
+                window_days=self.window_days,
+                low_stock_threshold=low_stock_threshold,
+                part_times=dict(part_times or {}),
+            )
 
 
 _NOTHING: dict[str, int] = {}
@@ -375,8 +440,9 @@ def _assemble(
             # warehouse name -> [stock, orders, cancelled] of the whole product
             per_warehouse: dict[str, list[int]] = {}
             for size in sizes:
-                at_stock = stock_of.get(size)
-                at_ordered = ordered_of.get(size)
+                # Popped: the figures shrink as the rows grow (a large seller's are ~60 MB).
+                at_stock = stock_of.pop(size, None)
+                at_ordered = ordered_of.pop(size, None)
                 if at_ordered is None:
                     if at_stock is None:
                         continue
@@ -407,7 +473,7 @@ def _assemble(
                         else:
                             total[0] += units_here
                     continue
-                at_cancelled = cancelled_of.get(size, _NOTHING)
+                at_cancelled = cancelled_of.pop(size, _NOTHING)
                 if at_stock is None:
                     at_stock = _NOTHING
                     names = sorted(at_ordered)
@@ -487,6 +553,14 @@ def _assemble(
         )
         if cover is not None and cover < low_stock_threshold:
             low_stock.append(LowStockItem(nm_id, vendor_code, fbo + fbs, product_orders, cover))
+    # The rows are all made: the figures' emptied tables and the catalogue (~20 MB for a
+    # large seller) go now, so that copying the rows into the report does not add to them.
+    del by_kind
+    for figures in (stock, ordered, cancelled):
+        figures.clear()
+    catalogue.products.clear()
+    catalogue.sizes.clear()
+    barcodes.clear()
 
     # A stable sort: equal (cover, vendor_code) keep the products' nm_id order.
     low_stock.sort(key=lambda item: (item.days_of_cover, item.vendor_code))

@@ -37,7 +37,7 @@ from core.notifier import (
     SyncSummary,
     Trigger,
 )
-from core.report import build_report
+from core.report import ReportBuilder
 from core.settings import Settings
 from core.stock_report import DataPart, StockReport
 from core.sync_parts import NoCopy, PartReader, Parts
@@ -484,17 +484,21 @@ class SyncService:
         now = self._clock()
         part_times = {part: status.fetched_at for part, status in parts.statuses.items()}
         # Pure and CPU-bound: off the event loop, so other chats stay responsive.
-        return await asyncio.to_thread(
-            build_report,
+        builder = await asyncio.to_thread(
+            ReportBuilder,
             cards=parts.cards,
             remains=parts.remains,
             seller_warehouses=parts.warehouses,
             fbs_stocks=parts.fbs,
-            orders=await self._reader.count_orders(tenant.id, now),
             now_utc=now,
             window_days=self._settings.orders_window_days,
-            low_stock_threshold=tenant.low_stock_threshold,
-            part_times=part_times,
+        )
+        # The stock is placed: a large seller's cards, FBS levels and remains rows (~60 MB)
+        # need not live while the orders come in and the rows are made (the peak of a sync).
+        parts.cards, parts.remains, parts.fbs = [], [], []
+        await self._reader.add_orders(tenant.id, now, builder)
+        return await asyncio.to_thread(
+            builder.finish, low_stock_threshold=tenant.low_stock_threshold, part_times=part_times
         )
 
     async def _store(

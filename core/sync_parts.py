@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import parts_codec, snapshot_store
 from core.notifier import PartStatus
-from core.report import OrderCounts, moscow_window
+from core.report import ReportBuilder, moscow_window
 from core.settings import Settings
 from core.stock_report import DataPart
 from core.wb.client import WBClient
@@ -248,15 +248,17 @@ class PartReader:
             DataPart.ORDERS, fetched_at, refreshed, retry_at
         )
 
-    async def count_orders(self, tenant_id: int, now: datetime) -> OrderCounts:
-        """The stored orders of the window ending at `now`, counted by the database.
+    async def add_orders(self, tenant_id: int, now: datetime, builder: ReportBuilder) -> None:
+        """Stream the stored orders of the window ending at `now` into the report being built.
 
-        The report is built from these counts (core.report.build_report with the same `now`),
-        so the window's orders are never loaded as objects.
+        A partition at a time, each added in a worker thread (CPU-bound); the builder refuses
+        them unless it builds for the same window. The window's orders are never loaded as
+        objects, nor held as counts.
         """
-        window_start, window_end = moscow_window(now, self._settings.orders_window_days)
+        window = moscow_window(now, self._settings.orders_window_days)
         async with self._sessions() as session:
-            return await snapshot_store.count_orders(session, tenant_id, window_start, window_end)
+            async for groups in snapshot_store.order_groups(session, tenant_id, *window):
+                await asyncio.to_thread(builder.add_orders, window, groups)
 
     async def _save_orders_cursor(
         self, session: AsyncSession, tenant_id: int, stored: DataPartState | None, cursor: datetime

@@ -133,7 +133,7 @@ class StoredOrder(Base):
     """Orders kept incrementally by srid; a later lastChangeDate updates the row."""
 
     __tablename__ = "orders"
-    # The window's orders of one tenant (core.snapshot_store.count_orders).
+    # The window's orders of one tenant (core.snapshot_store.order_groups).
     __table_args__ = (Index("ix_orders_tenant_date", "tenant_id", "date"),)
 
     tenant_id: Mapped[int] = mapped_column(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.render import number
 from core.clock import utcnow
-from core.report import moscow_window
+from core.report import OrderGroup, ReportBuilder, moscow_window
+from core.wb.models import Card, FbsStock, RemainsRow
 from storage.models import SyncLog
 from tests.e2e.harness import Harness, running_bot, small_seller
 from tests.fakes.wb import make_token
@@ -143,3 +148,38 @@ async def test_personal_key_sync_of_a_realistic_catalogue_completes(
         assert all(len(r.body["chrtIds"]) <= 1000 for r in stock_calls)
         assert len(stock_calls) >= 2 * 5  # two warehouses, every chrtId of ~5,000 sizes
         assert all(r.status != 429 for r in h.wb.requests)
+
+
+async def test_sync_lets_go_of_the_parts_once_the_stock_is_placed(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cards, FBS levels and remains rows are gone while the orders go into the report.
+
+    That is where a large seller's sync peaks (docs/performance.md, item 14).
+    """
+    seller = small_seller()
+    nm_ids = {card["nmID"] for card in seller.cards}
+    chrt_ids = {size["chrtID"] for card in seller.cards for size in card["sizes"]}
+    alive: list[int] = []
+    add_orders = ReportBuilder.add_orders
+
+    def counting(
+        self: ReportBuilder, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]
+    ) -> None:
+        alive.append(
+            sum(
+                (isinstance(o, Card | RemainsRow) and o.nm_id in nm_ids)
+                or (isinstance(o, FbsStock) and o.chrt_id in chrt_ids)
+                for o in gc.get_objects()
+            )
+        )
+        add_orders(self, window, groups)
+
+    monkeypatch.setattr(ReportBuilder, "add_orders", counting)
+    async with running_bot(database_url, tmp_path, seller) as h:
+        h.wb.remains_polls_until_done = 1
+        await _onboard(h, seller)
+        h.tg.user_says("/sync")
+        text = await h.wait_text(1001, "Синхронизация завершена", timeout=60)
+    assert f"На складах WB (FBO): {number(seller.truth_fbo_units())} шт." in text
+    assert alive and set(alive) == {0}

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import snapshot_store
-from core.report import OrderCounts, build_report, count_orders, moscow_window
+from core.report import (
+    OrderCounts,
+    ReportBuilder,
+    build_report,
+    count_orders,
+    moscow_window,
+)
 from core.stock_report import StockReport
 from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
 from storage.models import SnapshotRow, StoredOrder, Tenant
@@ -227,3 +233,12 @@ async def test_sql_order_counts_equal_those_counted_in_python(
         )
 
     assert report(counted) == report(orders + later + earlier)
+
+    # What the sync does: the groups streamed from the database straight into the report.
+    builder = ReportBuilder(
+        cards=[], remains=[], seller_warehouses=[WAREHOUSE], fbs_stocks=[], now_utc=NOW
+    )
+    async with sessions() as session:
+        async for groups in snapshot_store.order_groups(session, tenant_id, start, end):
+            builder.add_orders((start, end), groups)
+    assert builder.finish() == report(orders + later + earlier)

@@ -14,6 +14,8 @@ from core.report import (
     IN_TRANSIT_TO_BUYERS,
     TOTAL_ON_WAREHOUSES,
     OrderCounts,
+    OrderGroup,
+    ReportBuilder,
     build_report,
     count_orders,
     days_of_cover,
@@ -528,6 +530,60 @@ def test_order_warehouse_kind_by_type_or_exact_seller_name() -> None:
     assert order_warehouse_kind(order("o", day(5), 1, "1", "S", "Мой склад 2"), names) is WB
 
 
+def _groups_of_one(orders: list[Order]) -> list[OrderGroup]:
+    """The window's orders one row each (n = 1), as SQLite streams them to the sync."""
+    return [
+        (
+            o.nm_id,
+            o.barcode,
+            o.tech_size,
+            o.supplier_article,
+            o.warehouse_name,
+            o.warehouse_type,
+            o.is_cancel,
+            1,
+        )
+        for o in dedupe_orders(orders).values()
+        if WINDOW_START <= o.date < WINDOW_END
+    ]
+
+
+def _builder(
+    cards: list[Card], remains_rows: list[RemainsRow], fbs: list[FbsStock]
+) -> ReportBuilder:
+    return ReportBuilder(
+        cards=cards,
+        remains=remains_rows,
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=fbs,
+        now_utc=NOW,
+    )
+
+
+def test_builder_in_steps_gives_the_report_of_build_report(report: StockReport) -> None:
+    """Inputs let go of once placed, orders one row each in partitions: the same report."""
+    cards, remains_rows, fbs = list(CARDS), list(REMAINS), list(FBS)
+    builder = _builder(cards, remains_rows, fbs)
+    for placed in (cards, remains_rows, fbs):
+        placed.clear()  # the sync lets go of them here
+    groups = _groups_of_one(ORDERS)
+    assert len(groups) == report.totals.orders
+    for start in range(0, len(groups), 3):
+        builder.add_orders((WINDOW_START, WINDOW_END), groups[start : start + 3])
+    built = builder.finish(part_times={DataPart.ORDERS: NOW - timedelta(hours=2)})
+    assert built == report
+    with pytest.raises(RuntimeError, match="already built"):
+        builder.finish()
+    with pytest.raises(RuntimeError, match="already built"):
+        builder.add_orders((WINDOW_START, WINDOW_END), [])
+
+
+def test_builder_refuses_orders_of_another_window() -> None:
+    builder = _builder(list(CARDS), [], [])
+    with pytest.raises(ValueError, match="another window"):
+        builder.add_orders((WINDOW_START, WINDOW_END + timedelta(seconds=1)), [])
+
+
 _WAREHOUSES = ["Коледино", "Подольск 3", "Подольск 4", "Мой склад"]
 _SERVICE_ROWS = [IN_TRANSIT_TO_BUYERS, IN_TRANSIT_RETURNS, TOTAL_ON_WAREHOUSES]
 _TECH_SIZES = ["S", "M", "0"]
@@ -627,3 +683,16 @@ def test_totals_are_sums_and_cover_is_never_zero_with_stock(
     assert [i.days_of_cover for i in built.low_stock] == sorted(
         i.days_of_cover for i in built.low_stock
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(_inputs())
+def test_orders_added_one_row_at_a_time_give_the_report_of_their_counts(
+    inputs: tuple[list[Card], list[RemainsRow], list[FbsStock], list[Order]],
+) -> None:
+    cards, remains_rows, fbs, orders = inputs
+    expected = _build(cards=cards, remains=remains_rows, fbs=fbs, orders=orders)
+    builder = _builder(list(cards), list(remains_rows), list(fbs))
+    for group in _groups_of_one(orders):
+        builder.add_orders((WINDOW_START, WINDOW_END), [group])
+    assert builder.finish() == expected
