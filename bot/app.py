@@ -16,7 +16,6 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import sessionmaker
 
 from bot.health import install_update_clock
 from bot.lifecycle import graceful_shutdown
@@ -47,7 +46,7 @@ from core.sheet_export import SheetSync, sheets_exporter
 from core.sync import SyncService
 from core.vault import KeyVault, VaultError, vault_from_settings
 from storage import migrate
-from storage.db import create_engine, inline_reader, session_factory
+from storage.db import QuickReads, create_engine, inline_reader, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -179,13 +178,18 @@ async def create_app(settings: Settings) -> App:
     dp.message.middleware(CommandCooldown(throttle))
     dp.workflow_data.update(throttle=throttle, chat_faults=chat_faults)
     reader = inline_reader(settings.database_url)
-    middleware = TenantMiddleware(
-        sessions, sessionmaker(reader, expire_on_commit=False) if reader is not None else None
-    )
+    reads = QuickReads(sessions, reader)
+    middleware = TenantMiddleware(sessions, reads)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
     dp.workflow_data.update(
-        settings=settings, sessions=sessions, vault=vault, http=http, syncs=syncs, sheets=sheets
+        settings=settings,
+        sessions=sessions,
+        reads=reads,
+        vault=vault,
+        http=http,
+        syncs=syncs,
+        sheets=sheets,
     )
     app = App(settings, engine, sessions, vault, bot, dp, http, syncs, notifier)
     app.sync_engine = sync_engine

@@ -8,29 +8,24 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.texts import language_of
 from core.foreground import Foreground
+from storage.db import QuickReads
 from storage.models import Tenant
 
 
 class TenantMiddleware(BaseMiddleware):
     """Puts `lang` and `tenant` into handler data; keeps the tenant's language current.
 
-    With `inline` (SQLite, see storage.db.inline_reader) the chat's tenant is read in place on
-    the event loop: every update needs it, and it is one indexed row.
+    Every update needs the tenant, and it is one indexed row: a quick read (on SQLite in place
+    on the event loop, see storage.db.inline_reader).
     """
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        inline: sessionmaker[Session] | None = None,
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], reads: QuickReads) -> None:
         self._sessions = sessions
-        self._inline = inline
+        self._reads = reads
 
     async def __call__(
         self,
@@ -43,7 +38,7 @@ class TenantMiddleware(BaseMiddleware):
         lang = language_of(user.language_code if user else None)
         tenant: Tenant | None = None
         if chat is not None:
-            tenant = await self._tenant(chat.id)
+            tenant = await self._reads.scalar(select(Tenant).where(Tenant.chat_id == chat.id))
             if tenant is not None and user is not None and tenant.language != lang:
                 async with self._sessions() as session:
                     await session.execute(
@@ -54,17 +49,6 @@ class TenantMiddleware(BaseMiddleware):
         data["lang"] = lang
         data["tenant"] = tenant
         return await handler(event, data)
-
-    async def _tenant(self, chat_id: int) -> Tenant | None:
-        query = select(Tenant).where(Tenant.chat_id == chat_id)
-        if self._inline is not None:
-            try:
-                with self._inline() as session:
-                    return session.scalar(query)
-            except OperationalError:
-                pass  # the database is locked (not in WAL mode?): read the usual way
-        async with self._sessions() as session:
-            return await session.scalar(query)
 
 
 class CommandsFirst(BaseMiddleware):

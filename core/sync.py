@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import leases, snapshot_store
@@ -602,11 +602,15 @@ def _parts_json(statuses: Any) -> dict[str, Any]:
     }
 
 
-async def recent_logs(session: AsyncSession, tenant_id: int, limit: int = 5) -> list[SyncLog]:
-    result = await session.execute(
+def recent_logs_query(tenant_id: int, limit: int = 5) -> Select[SyncLog]:
+    """The tenant's last `limit` syncs, newest first."""
+    return (
         select(SyncLog)
         .where(SyncLog.tenant_id == tenant_id)
         .order_by(SyncLog.started_at.desc(), SyncLog.id.desc())
         .limit(limit)
     )
-    return list(result.scalars())
+
+
+async def recent_logs(session: AsyncSession, tenant_id: int, limit: int = 5) -> list[SyncLog]:
+    return list(await session.scalars(recent_logs_query(tenant_id, limit)))

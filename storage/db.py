@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Select, event
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # An inline read that finds the database locked gives up after this long (see inline_reader).
@@ -86,3 +88,34 @@ def inline_reader(url: str) -> Engine | None:
         cursor.close()
 
     return engine
+
+
+class QuickReads:
+    """Short indexed reads of chat commands: in place on SQLite (see inline_reader), through
+    the async sessions elsewhere, or when the inline read finds the database locked."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], inline: Engine | None = None
+    ) -> None:
+        self._sessions = sessions
+        self._inline = sessionmaker(inline, expire_on_commit=False) if inline else None
+
+    async def scalar(self, statement: Select[Any]) -> Any:
+        if self._inline is not None:
+            try:
+                with self._inline() as session:
+                    return session.scalar(statement)
+            except OperationalError:
+                pass  # locked (not in WAL mode?): the usual way
+        async with self._sessions() as session:
+            return await session.scalar(statement)
+
+    async def scalars(self, statement: Select[Any]) -> list[Any]:
+        if self._inline is not None:
+            try:
+                with self._inline() as session:
+                    return list(session.scalars(statement))
+            except OperationalError:
+                pass
+        async with self._sessions() as session:
+            return list(await session.scalars(statement))

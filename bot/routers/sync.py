@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
 from bot.long_text import answer_long
 from bot.texts import t
 from core.notifier import Trigger
-from core.sync import StartResult, SyncService, recent_logs
-from storage.models import Tenant
+from core.sync import StartResult, SyncService, recent_logs_query
+from storage.db import QuickReads
+from storage.models import SyncLog, Tenant
 
 
 async def sync(message: Message, lang: str, tenant: Tenant | None, syncs: SyncService) -> None:
@@ -33,14 +33,13 @@ async def status(
     message: Message,
     lang: str,
     tenant: Tenant | None,
-    sessions: async_sessionmaker[AsyncSession],
+    reads: QuickReads,
 ) -> None:
     """The last five syncs and the key's state."""
     if tenant is None:
         await message.answer(t(lang, "status_no_key"))
         return
-    async with sessions() as session:
-        logs = await recent_logs(session, tenant.id, 5)
+    logs: list[SyncLog] = await reads.scalars(recent_logs_query(tenant.id, 5))
     tz = tenant.timezone
     lines = [t(lang, "status_title")] if logs else [t(lang, "status_none")]
     for entry in logs:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
 from bot.middlewares import TenantMiddleware
-from storage.db import INLINE_READ_BUSY_TIMEOUT_MS, inline_reader
+from storage.db import INLINE_READ_BUSY_TIMEOUT_MS, QuickReads, inline_reader
 from storage.models import Tenant
 from tests.conftest import BACKEND
 
@@ -48,6 +48,9 @@ async def test_reads_what_the_app_wrote_and_refuses_writes(
             assert tenant is not None and tenant.id == tenant_id
             with pytest.raises(OperationalError, match="readonly"):
                 session.execute(text("UPDATE tenants SET language = 'en'"))
+        reads = QuickReads(sessions, engine)
+        assert (await reads.scalar(select(Tenant.id).where(Tenant.chat_id == 42))) == tenant_id
+        assert await reads.scalars(select(Tenant.chat_id)) == [42]
     finally:
         engine.dispose()
 
@@ -76,7 +79,8 @@ async def test_a_locked_database_gives_up_at_once_and_the_middleware_reads_the_u
             session.scalar(select(Tenant).where(Tenant.chat_id == 42))
         assert time.monotonic() - started < 10 * INLINE_READ_BUSY_TIMEOUT_MS / 1000
 
-        middleware = TenantMiddleware(sessions, sessionmaker(engine, expire_on_commit=False))
+        reads = QuickReads(sessions, engine)
+        middleware = TenantMiddleware(sessions, reads)
         seen: dict[str, Any] = {}
 
         async def handler(_: Any, data: dict[str, Any]) -> None:
@@ -93,6 +97,12 @@ async def test_a_locked_database_gives_up_at_once_and_the_middleware_reads_the_u
         await middleware(handler, SimpleNamespace(), data)  # type: ignore[arg-type]
         assert time.monotonic() - started >= 0.25
         assert seen["tenant"].id == tenant_id
+
+        holder = _lock_exclusively(path)
+        asyncio.get_running_loop().call_later(0.3, holder.rollback)
+        started = time.monotonic()
+        assert [t.id for t in await reads.scalars(select(Tenant))] == [tenant_id]
+        assert time.monotonic() - started >= 0.25
     finally:
         holder.close()
         engine.dispose()
