@@ -41,6 +41,7 @@ P99_GOAL_MS = 100.0
 SYNC_CHAT_BASE = 10_000
 STATUS_CHAT_BASE = 20_000
 TICK = 0.01
+STATUS_ANSWER = "Ключ WB:"  # every /status answer has the key's part; an error message has not
 
 
 class _LoopLag:
@@ -114,7 +115,8 @@ class _Telegram:
             await asyncio.sleep(0.02)
 
     async def start_stream(self, chats: list[int], interval: float) -> None:
-        await self._post("/stream/start", {"chats": chats, "interval": interval})
+        body = {"chats": chats, "interval": interval, "expect": STATUS_ANSWER}
+        await self._post("/stream/start", body)
 
     async def stop_stream(self, timeout: float) -> tuple[list[float], int]:
         got = await self._post("/stream/stop", {"timeout": timeout})
@@ -249,6 +251,7 @@ async def responsiveness(params: dict[str, Any]) -> Result:
         ok=p99 < P99_GOAL_MS and load_lost == 0,
     )
     result.add("/status p50 while syncing", load_figures["under load: /status p50"], "ms")
+    result.add("/status not answered", load_lost, "", goal="0", ok=load_lost == 0)
     result.add("/status max while syncing", load_figures["under load: /status max"], "ms")
     result.add("loop lag p99 while syncing", load_figures["under load: loop lag p99"], "ms")
     result.add("loop lag max while syncing", load_figures["under load: loop lag max"], "ms")

@@ -8,8 +8,9 @@ and a reply's arrival is timed by a loop that the bot's work cannot stall.
 
 Control endpoints (JSON): POST /say {text, chat_id}; GET /polling (is a getUpdates in flight);
 GET /messages?since=N (chats that were sent a message since the N-th call, and the next N);
-POST /stream/start {chats, interval}; POST /stream/stop {timeout} (latencies in seconds from
-the moment each /status was due to the moment its answer arrived, and how many got none).
+POST /stream/start {chats, interval, expect}; POST /stream/stop {timeout} (latencies in seconds
+from the moment each /status was due to the moment its answer, a reply holding `expect`,
+arrived, and how many got none).
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ from tests.fakes.telegram import FakeTelegram
 
 
 class StatusStream:
-    """Sends /status from the given chats in turn, one every `interval` seconds."""
+    """Sends /status from the given chats in turn, one every `interval` seconds.
 
-    def __init__(self, tg: FakeTelegram, chats: list[int], interval: float) -> None:
+    Only a reply holding `expect` is an answer: an error message is not.
+    """
+
+    def __init__(
+        self, tg: FakeTelegram, chats: list[int], interval: float, expect: str = ""
+    ) -> None:
         self._tg = tg
+        self._expect = expect
         self._interval = interval
         self.due: dict[int, list[float]] = {chat: [] for chat in chats}
         self._chats = chats
@@ -61,7 +68,7 @@ class StatusStream:
         for call in self._tg.calls[self.first_call :]:
             if call.method == "sendMessage" and call.ok:
                 chat = int(call.params.get("chat_id", 0))
-                if chat in got:
+                if chat in got and self._expect in str(call.params.get("text", "")):
                     got[chat].append(call.at)
         return got
 
@@ -106,7 +113,12 @@ async def serve(token: str) -> None:
 
         async def stream_start(request: web.Request) -> web.Response:
             body = await request.json()
-            stream = StatusStream(tg, [int(c) for c in body["chats"]], float(body["interval"]))
+            stream = StatusStream(
+                tg,
+                [int(c) for c in body["chats"]],
+                float(body["interval"]),
+                str(body.get("expect", "")),
+            )
             streams.append((stream, asyncio.create_task(stream.run())))
             return _json({})
 

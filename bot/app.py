@@ -46,7 +46,13 @@ from core.sheet_export import SheetSync, sheets_exporter
 from core.sync import SyncService
 from core.vault import KeyVault, VaultError, vault_from_settings
 from storage import migrate
-from storage.db import QuickReads, create_engine, inline_reader, session_factory
+from storage.db import (
+    QuickReads,
+    create_engine,
+    inline_reader,
+    quick_read_engine,
+    session_factory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,8 @@ class App:
     foreground: Foreground | None = None
     # SQLite: the engine of the tenant lookup done in place (storage.db.inline_reader).
     inline_reader: Engine | None = None
+    # PostgreSQL: the engine of chat commands' one-round-trip reads (storage.db.QuickReads).
+    quick_read_engine: AsyncEngine | None = None
 
     @property
     def scheduler(self) -> Any:
@@ -101,6 +109,8 @@ class App:
             await self.sync_engine.dispose()
         if self.inline_reader is not None:
             self.inline_reader.dispose()
+        if self.quick_read_engine is not None:
+            await self.quick_read_engine.dispose()
         await self.engine.dispose()
 
 
@@ -178,7 +188,8 @@ async def create_app(settings: Settings) -> App:
     dp.message.middleware(CommandCooldown(throttle))
     dp.workflow_data.update(throttle=throttle, chat_faults=chat_faults)
     reader = inline_reader(settings.database_url)
-    reads = QuickReads(sessions, reader)
+    quick = quick_read_engine(settings.database_url)
+    reads = QuickReads(sessions, reader, quick)
     middleware = TenantMiddleware(sessions, reads)
     dp.message.outer_middleware(middleware)
     dp.callback_query.outer_middleware(middleware)
@@ -195,6 +206,7 @@ async def create_app(settings: Settings) -> App:
     app.sync_engine = sync_engine
     app.foreground = foreground
     app.inline_reader = reader
+    app.quick_read_engine = quick
     app.background = Background(
         settings=settings,
         sessions=sessions,

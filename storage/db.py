@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, event
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -90,15 +90,35 @@ def inline_reader(url: str) -> Engine | None:
     return engine
 
 
+def quick_read_engine(url: str) -> AsyncEngine | None:
+    """PostgreSQL only: an engine for chat commands' single-statement reads, in autocommit and
+    without pre-ping.
+
+    Through the app's engine such a read is six round trips to the server: a pre-ping (itself
+    BEGIN, a ping, ROLLBACK), BEGIN, the SELECT, ROLLBACK; under load each waits for the server
+    and for the event loop. Here it is the SELECT alone. A connection that died meanwhile (the
+    server restarted) fails the read, and QuickReads reads again the usual, pre-pinged way.
+    """
+    if not url.startswith("postgresql"):
+        return None
+    return create_async_engine(
+        url, pool_pre_ping=False, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=10
+    )
+
+
 class QuickReads:
-    """Short indexed reads of chat commands: in place on SQLite (see inline_reader), through
-    the async sessions elsewhere, or when the inline read finds the database locked."""
+    """Short indexed reads of chat commands: in place on SQLite (see inline_reader), one round
+    trip on PostgreSQL (see quick_read_engine), and the usual way when either fails."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], inline: Engine | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        inline: Engine | None = None,
+        quick: AsyncEngine | None = None,
     ) -> None:
         self._sessions = sessions
         self._inline = sessionmaker(inline, expire_on_commit=False) if inline else None
+        self._quick = session_factory(quick) if quick else None
 
     async def scalar(self, statement: Select[Any]) -> Any:
         if self._inline is not None:
@@ -107,6 +127,12 @@ class QuickReads:
                     return session.scalar(statement)
             except OperationalError:
                 pass  # locked (not in WAL mode?): the usual way
+        elif self._quick is not None:
+            try:
+                async with self._quick() as session:
+                    return await session.scalar(statement)
+            except DBAPIError:
+                pass  # e.g. a connection the server closed: the usual, pre-pinged way
         async with self._sessions() as session:
             return await session.scalar(statement)
 
@@ -116,6 +142,12 @@ class QuickReads:
                 with self._inline() as session:
                     return list(session.scalars(statement))
             except OperationalError:
+                pass
+        elif self._quick is not None:
+            try:
+                async with self._quick() as session:
+                    return list(await session.scalars(statement))
+            except DBAPIError:
                 pass
         async with self._sessions() as session:
             return list(await session.scalars(statement))
