@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, event
+from sqlalchemy import Engine, ScalarResult, Select, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -19,6 +20,8 @@ from sqlalchemy.orm import sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # An inline read that finds the database locked gives up after this long (see inline_reader).
 INLINE_READ_BUSY_TIMEOUT_MS = 50
+
+_T = TypeVar("_T")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -121,33 +124,25 @@ class QuickReads:
         self._quick = session_factory(quick) if quick else None
 
     async def scalar(self, statement: Select[Any]) -> Any:
+        """The first column of the first row, or None."""
+        return await self._read(statement, ScalarResult.first)
+
+    async def scalars(self, statement: Select[Any]) -> list[Any]:
+        """The first column of every row."""
+        return await self._read(statement, list)
+
+    async def _read(self, statement: Select[Any], take: Callable[[ScalarResult[Any]], _T]) -> _T:
         if self._inline is not None:
             try:
                 with self._inline() as session:
-                    return session.scalar(statement)
+                    return take(session.scalars(statement))
             except OperationalError:
                 pass  # locked (not in WAL mode?): the usual way
         elif self._quick is not None:
             try:
                 async with self._quick() as session:
-                    return await session.scalar(statement)
+                    return take(await session.scalars(statement))
             except DBAPIError:
                 pass  # e.g. a connection the server closed: the usual, pre-pinged way
         async with self._sessions() as session:
-            return await session.scalar(statement)
-
-    async def scalars(self, statement: Select[Any]) -> list[Any]:
-        if self._inline is not None:
-            try:
-                with self._inline() as session:
-                    return list(session.scalars(statement))
-            except OperationalError:
-                pass
-        elif self._quick is not None:
-            try:
-                async with self._quick() as session:
-                    return list(await session.scalars(statement))
-            except DBAPIError:
-                pass
-        async with self._sessions() as session:
-            return list(await session.scalars(statement))
+            return take(await session.scalars(statement))

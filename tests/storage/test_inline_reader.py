@@ -19,6 +19,7 @@ from bot.middlewares import TenantMiddleware
 from storage.db import INLINE_READ_BUSY_TIMEOUT_MS, QuickReads, inline_reader
 from storage.models import Tenant
 from tests.conftest import BACKEND
+from tests.storage.tenants import add_tenant
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's inline reads")
 
@@ -28,18 +29,10 @@ def test_no_inline_reads_for_postgresql_or_memory() -> None:
     assert inline_reader("sqlite+aiosqlite:///:memory:") is None
 
 
-async def add_tenant(sessions: async_sessionmaker[AsyncSession], chat_id: int) -> int:
-    async with sessions() as session, session.begin():
-        tenant = Tenant(chat_id=chat_id, user_id=chat_id, language="ru")
-        session.add(tenant)
-        await session.flush()
-        return tenant.id
-
-
 async def test_reads_what_the_app_wrote_and_refuses_writes(
     database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    tenant_id = await add_tenant(sessions, 42)
+    tenant_id = await add_tenant(sessions, 42, language="ru")
     engine = inline_reader(database_url)
     assert engine is not None
     try:
@@ -66,7 +59,7 @@ def _lock_exclusively(path: Path) -> sqlite3.Connection:
 async def test_a_locked_database_gives_up_at_once_and_the_middleware_reads_the_usual_way(
     database_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    tenant_id = await add_tenant(sessions, 42)
+    tenant_id = await add_tenant(sessions, 42, language="ru")
     engine = inline_reader(database_url)
     assert engine is not None
     path = tmp_path / "stock_tracker.db"

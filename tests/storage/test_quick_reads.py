@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import QuickReads, quick_read_engine
 from storage.models import Tenant
 from tests.conftest import BACKEND
+from tests.storage.tenants import add_tenant
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's quick reads")
 
@@ -27,14 +28,6 @@ def statements(engine: AsyncEngine) -> list[str]:
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)
     return seen
-
-
-async def add_tenant(sessions: async_sessionmaker[AsyncSession], chat_id: int) -> int:
-    async with sessions() as session, session.begin():
-        tenant = Tenant(chat_id=chat_id, user_id=chat_id)
-        session.add(tenant)
-        await session.flush()
-        return tenant.id
 
 
 async def test_a_read_is_the_select_alone_and_a_killed_connection_falls_back(

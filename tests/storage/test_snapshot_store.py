@@ -18,7 +18,8 @@ from core.report import (
 )
 from core.stock_report import StockReport
 from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
-from storage.models import SnapshotRow, StoredOrder, Tenant
+from storage.models import SnapshotRow, StoredOrder
+from tests.storage.tenants import add_tenant
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 PLACED = datetime(2026, 11, 18, 10, 0)
@@ -48,10 +49,7 @@ async def tenant(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 
 async def tenant_with_chat(sessions: async_sessionmaker[AsyncSession], chat_id: int) -> int:
-    async with sessions() as session, session.begin():
-        row = Tenant(chat_id=chat_id, user_id=chat_id)
-        session.add(row)
-    return int(row.id)
+    return await add_tenant(sessions, chat_id)
 
 
 async def stored(sessions: async_sessionmaker[AsyncSession], tenant_id: int) -> list[Order]:
