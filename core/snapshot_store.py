@@ -8,10 +8,24 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, column, delete, func, insert, literal, select, table, text
+from sqlalchemy import (
+    ClauseElement,
+    Table,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from core.fast_dataclass import positional_constructor
 from core.report import OrderCounts, OrderGroup, OrderKey, gc_paused
@@ -305,10 +319,7 @@ async def _sqlite_executemany(
     connection = await session.connection()
     dialect = connection.dialect
     compiled = stmt.compile(dialect=dialect, column_keys=list(first))
-    plan = [
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in compiled.positiontup or ()
-    ]
+    plan = _bind_plan(compiled, dialect)
 
     def parameters() -> Iterator[tuple[Any, ...]]:
         for row in itertools.chain((first,), iterator):
@@ -324,6 +335,15 @@ async def _sqlite_executemany(
         await cursor.close()
     except sqlite3.Error as exc:
         raise DBAPIError.instance(compiled.string, None, exc, sqlite3.Error) from None
+
+
+def _bind_plan(compiled: Compiled, dialect: Dialect) -> list[tuple[str, Any]]:
+    """Each positional parameter's name and the dialect's bind processor for it (or None)."""
+    assert isinstance(compiled, SQLCompiler)
+    return [
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in compiled.positiontup or ()
+    ]
 
 
 def _batches(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -483,24 +503,53 @@ async def order_groups(
         StoredOrder.warehouse_type,
         StoredOrder.is_cancel,
     )
-    query = select(*key, func.count()).group_by(*key)
-    if session.get_bind().dialect.name != "postgresql":
-        query = select(*key, literal(1))
-    # On the connection, not the session: plain rows, without the ORM's per-row loading.
-    connection = await session.connection()
-    result = await connection.stream(
-        query.where(
-            StoredOrder.tenant_id == tenant_id,
-            StoredOrder.date >= window_start,
-            StoredOrder.date < window_end,
-        )
+    in_window = (
+        StoredOrder.tenant_id == tenant_id,
+        StoredOrder.date >= window_start,
+        StoredOrder.date < window_end,
     )
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        async for rows in _sqlite_rows(connection, select(*key, literal(1)).where(*in_window)):
+            yield cast(list[OrderGroup], rows)
+        return
+    # On the connection, not the session: plain rows, without the ORM's per-row loading.
+    result = await connection.stream(select(*key, func.count()).group_by(*key).where(*in_window))
     try:
         async for partition in result.partitions(_LOAD_PARTITION):
             # Rows unpack as the tuples they stand for; copying each into one costs CPU.
             yield cast(list[OrderGroup], partition)
     finally:
         await result.close()
+
+
+async def _sqlite_rows(
+    connection: AsyncConnection, query: ClauseElement
+) -> AsyncIterator[list[Any]]:
+    """SQLite: the query's rows as the driver's plain tuples, a partition at a time.
+
+    For the ~460,000 rows of a large seller's 30-day window SQLAlchemy's result rows cost
+    about as much CPU as SQLite itself. The columns must need no result processing
+    (integers and text; a Boolean comes as 0 or 1).
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    values = compiled.construct_params() or {}
+    parameters = tuple(
+        values[name] if process is None else process(values[name])
+        for name, process in _bind_plan(compiled, connection.dialect)
+    )
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    try:
+        cursor = await driver.execute(compiled.string, parameters)
+        try:
+            while rows := await cursor.fetchmany(_LOAD_PARTITION):
+                yield rows
+        finally:
+            await cursor.close()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(compiled.string, None, exc, sqlite3.Error) from None
 
 
 async def count_orders(
