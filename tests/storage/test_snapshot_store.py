@@ -240,3 +240,69 @@ async def test_sql_order_counts_equal_those_counted_in_python(
         async for groups in snapshot_store.order_groups(session, tenant_id, start, end):
             builder.add_orders((start, end), groups)
     assert builder.finish() == report(orders + later + earlier)
+
+
+async def test_order_groups_come_in_small_partitions_inside_the_sessions_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Read through the driver: partitions small enough not to hold the event loop up, and in
+    the session's own transaction (orders it has just written and not committed are seen);
+    the session goes on working afterwards."""
+    tenant_id = await tenant(sessions)
+    start, end = moscow_window(NOW, 7)
+    orders = [
+        Order(
+            f"p{i:05d}",
+            start + timedelta(minutes=i),
+            start + timedelta(minutes=i),
+            1000 + i,  # a group per order on both backends
+            f"b{i}",
+            "M",
+            f"ART-{i}",
+            "Коледино",
+            "Склад WB",
+            i % 3 == 0,
+            None,
+        )
+        for i in range(5_000)
+    ]
+    async with sessions() as session:
+        await snapshot_store.upsert_orders(session, tenant_id, orders)  # not committed
+        partitions = [
+            list(groups)
+            async for groups in snapshot_store.order_groups(session, tenant_id, start, end)
+        ]
+        await snapshot_store.upsert_orders(session, tenant_id, [order("late", PLACED)])
+        await session.commit()
+    assert len(partitions) >= 3
+    assert max(len(groups) for groups in partitions) <= snapshot_store._DRIVER_PARTITION
+    groups = [tuple(group) for groups in partitions for group in groups]
+    assert sorted(groups) == sorted(
+        (
+            o.nm_id,
+            o.barcode,
+            o.tech_size,
+            o.supplier_article,
+            o.warehouse_name,
+            o.warehouse_type,
+            o.is_cancel,
+            1,
+        )
+        for o in orders
+    )
+    async with sessions() as session:  # both writes were committed
+        stored = await session.scalar(
+            select(func.count()).select_from(StoredOrder).where(StoredOrder.tenant_id == tenant_id)
+        )
+    assert stored == 5_001
+
+    # A fresh session that only reads: the driver's own read-only transaction, then more work.
+    async with sessions() as session:
+        fresh = [
+            g
+            async for groups in snapshot_store.order_groups(session, tenant_id, start, end)
+            for g in groups
+        ]
+        await snapshot_store.upsert_orders(session, tenant_id, [order("later", PLACED)])
+        await session.commit()
+    assert len(fresh) == 5_001  # "late" is placed inside the window too
