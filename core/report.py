@@ -235,6 +235,56 @@ def build_report(
     return builder.finish(low_stock_threshold=low_stock_threshold, part_times=part_times)
 
 
+def warehouse_figures(
+    report: StockReport,
+) -> Iterator[tuple[ProductSummary, tuple[WarehouseFigures, ...]]]:
+    """Each product, in the report's order, with its figures per warehouse: its sizes' rows
+    summed, WB warehouses first, then the seller's, each group by name.
+
+    Made from the rows as they are walked, a product at a time: only the summary export needs
+    them, and kept for every product of a large seller they took ~50 MB beside the rows. The
+    rows of a product must be together (build_report and the stored report keep them so).
+    """
+    rows = report.rows
+    spans: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        span = spans.get(row.nm_id)
+        if span is None:
+            spans[row.nm_id] = [index, index + 1]
+        elif span[1] == index:
+            span[1] = index + 1
+        else:
+            raise ValueError(f"the rows of product {row.nm_id} are not together")
+    window_days = report.window_days
+    for product in report.products:
+        start, end = spans.get(product.nm_id, (0, 0))
+        # (kind is the seller's, warehouse name) -> [stock, orders, cancelled]
+        sums: dict[tuple[bool, str], list[int]] = {}
+        for row in rows[start:end]:
+            key = (row.kind is not WarehouseKind.WB, row.warehouse)
+            total = sums.get(key)
+            if total is None:
+                sums[key] = [row.stock, row.orders, row.cancelled]
+            else:
+                total[0] += row.stock
+                total[1] += row.orders
+                total[2] += row.cancelled
+        yield (
+            product,
+            tuple(
+                WarehouseFigures(
+                    name,
+                    WarehouseKind.SELLER if seller else WarehouseKind.WB,
+                    stock,
+                    orders,
+                    cancelled,
+                    days_of_cover(stock, orders, cancelled, window_days),
+                )
+                for (seller, name), (stock, orders, cancelled) in sorted(sums.items())
+            ),
+        )
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while hundreds of thousands of objects are made.
@@ -435,10 +485,8 @@ def _assemble(
         sizes = catalogue.ordered_sizes(nm_id)
         units = {WarehouseKind.WB: 0, WarehouseKind.SELLER: 0}
         product_orders = product_cancelled = 0
-        warehouses: list[WarehouseFigures] = []
         for kind, stock_of, ordered_of, cancelled_of in by_kind:
-            # warehouse name -> [stock, orders, cancelled] of the whole product
-            per_warehouse: dict[str, list[int]] = {}
+            kind_units = 0
             for size in sizes:
                 # Popped: the figures shrink as the rows grow (a large seller's are ~60 MB).
                 at_stock = stock_of.pop(size, None)
@@ -467,11 +515,7 @@ def _assemble(
                                 ),
                             )
                         )
-                        total = per_warehouse.get(name)
-                        if total is None:
-                            per_warehouse[name] = [units_here, 0, 0]
-                        else:
-                            total[0] += units_here
+                        kind_units += units_here
                     continue
                 at_cancelled = cancelled_of.pop(size, _NOTHING)
                 if at_stock is None:
@@ -503,32 +547,9 @@ def _assemble(
                             ),
                         )
                     )
-                    total = per_warehouse.get(name)
-                    if total is None:
-                        per_warehouse[name] = [units_here, n, c]
-                    else:
-                        total[0] += units_here
-                        total[1] += n
-                        total[2] += c
-            kind_units = 0
-            for name, (units_here, n, c) in sorted(per_warehouse.items()):
-                net = n - c
-                warehouses.append(
-                    _new_tuple(
-                        WarehouseFigures,
-                        (
-                            name,
-                            kind,
-                            units_here,
-                            n,
-                            c,
-                            units_here * window_days / net if net > 0 else None,
-                        ),
-                    )
-                )
-                kind_units += units_here
-                product_orders += n
-                product_cancelled += c
+                    kind_units += units_here
+                    product_orders += n
+                    product_cancelled += c
             units[kind] = kind_units
         fbo, fbs = units[WarehouseKind.WB], units[WarehouseKind.SELLER]
         to_buyers, returns = in_transit.get(nm_id, (0, 0))
@@ -548,7 +569,6 @@ def _assemble(
                 orders=product_orders,
                 cancelled=product_cancelled,
                 days_of_cover=cover,
-                warehouses=tuple(warehouses),
             )
         )
         if cover is not None and cover < low_stock_threshold:

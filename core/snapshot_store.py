@@ -37,7 +37,6 @@ from core.stock_report import (
     ReportTotals,
     StockReport,
     StockRow,
-    WarehouseFigures,
     WarehouseKind,
 )
 from core.wb.models import Order
@@ -196,14 +195,6 @@ async def load_report(session: AsyncSession, tenant_id: int) -> StockReport | No
             .order_by(SnapshotProduct.position)
         )
     ).scalars()
-    by_product: dict[int, dict[tuple[str, WarehouseKind], list[int]]] = {}
-    for row in stock_rows:
-        figures = by_product.setdefault(row.nm_id, {}).setdefault(
-            (row.warehouse, row.kind), [0, 0, 0]
-        )
-        figures[0] += row.stock
-        figures[1] += row.orders
-        figures[2] += row.cancelled
     summaries = tuple(
         ProductSummary(
             nm_id=p.nm_id,
@@ -219,7 +210,6 @@ async def load_report(session: AsyncSession, tenant_id: int) -> StockReport | No
             orders=p.orders,
             cancelled=p.cancelled,
             days_of_cover=p.days_of_cover,
-            warehouses=_warehouse_figures(by_product.get(p.nm_id, {}), meta.window_days),
         )
         for p in products
     )
@@ -241,25 +231,6 @@ async def load_report(session: AsyncSession, tenant_id: int) -> StockReport | No
             DataPart(part): (datetime.fromisoformat(when) if when else None)
             for part, when in meta.part_times.items()
         },
-    )
-
-
-def _warehouse_figures(
-    figures: dict[tuple[str, WarehouseKind], list[int]], window_days: int
-) -> tuple[WarehouseFigures, ...]:
-    from core.report import days_of_cover
-
-    ordered = sorted(figures.items(), key=lambda item: (item[0][1] != WarehouseKind.WB, item[0][0]))
-    return tuple(
-        WarehouseFigures(
-            warehouse=name,
-            kind=kind,
-            stock=stock,
-            orders=orders,
-            cancelled=cancelled,
-            days_of_cover=days_of_cover(stock, orders, cancelled, window_days),
-        )
-        for (name, kind), (stock, orders, cancelled) in ordered
     )
 
 

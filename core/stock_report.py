@@ -73,7 +73,8 @@ class ProductSummary:
     orders: int
     cancelled: int
     days_of_cover: float | None
-    warehouses: tuple[WarehouseFigures, ...]
+    # Its figures per warehouse are derived from the report's rows when needed
+    # (core.report.warehouse_figures).
 
     @property
     def total_units(self) -> int:

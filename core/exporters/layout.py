@@ -12,10 +12,11 @@ from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from core.exporters.headers import ExportTexts, texts_for
+from core.report import warehouse_figures
 from core.stock_report import (
     DataPart,
-    ProductSummary,
     StockReport,
+    StockRow,
     WarehouseFigures,
     WarehouseKind,
 )
@@ -122,9 +123,9 @@ def info_lines(report: StockReport, texts: ExportTexts, tz: str, now: datetime) 
     return [[f"{data_time}; {window}"], [texts["ages"].format(parts=", ".join(ages))], [formula]]
 
 
-def warehouse_columns(products: tuple[ProductSummary, ...]) -> list[WarehouseColumn]:
-    """Every warehouse any product has: WB warehouses by name, then the seller's by name."""
-    seen = {(figures.kind, figures.warehouse) for p in products for figures in p.warehouses}
+def warehouse_columns(rows: tuple[StockRow, ...]) -> list[WarehouseColumn]:
+    """Every warehouse any row has: WB warehouses by name, then the seller's by name."""
+    seen = {(row.kind, row.warehouse) for row in rows}
     order = {WarehouseKind.WB: 0, WarehouseKind.SELLER: 1}
     ordered = sorted(seen, key=lambda key: (order[key[0]], key[1].casefold(), key[1]))
     return [WarehouseColumn(kind=kind, name=name) for kind, name in ordered]
@@ -172,7 +173,7 @@ def summary_table(report: StockReport, texts: ExportTexts, tz: str, now: datetim
     ]
     formats: list[ColumnFormat] = ["text", "text", "text", "id"]
     formats += ["int", "int", "int", "int", "int", "int", "decimal1"]
-    warehouses = warehouse_columns(report.products)
+    warehouses = warehouse_columns(report.rows)
     group_row: list[Cell] = [None] * len(fixed_titles)
     title_row: list[Cell] = list(fixed_titles)
     for column in warehouses:
@@ -184,7 +185,7 @@ def summary_table(report: StockReport, texts: ExportTexts, tz: str, now: datetim
     header_start = len(rows)
     rows += [group_row, title_row]
     frozen = len(rows)
-    for product in report.products:
+    for product, figures_of_product in warehouse_figures(report):
         row: list[Cell] = [
             product.brand,
             product.subject,
@@ -199,7 +200,7 @@ def summary_table(report: StockReport, texts: ExportTexts, tz: str, now: datetim
             cover_cell(product.days_of_cover, texts),
         ]
         at: dict[tuple[WarehouseKind, str], WarehouseFigures] = {
-            (figures.kind, figures.warehouse): figures for figures in product.warehouses
+            (figures.kind, figures.warehouse): figures for figures in figures_of_product
         }
         for column in warehouses:
             figures = at.get((column.kind, column.name))

@@ -663,7 +663,6 @@ def generated_report(
                 orders=orders_total,
                 cancelled=0,
                 days_of_cover=None if orders_total == 0 else (fbo + fbs) / (orders_total / 7),
-                warehouses=tuple(figures),
             )
         )
     totals = ReportTotals(

@@ -13,7 +13,6 @@ from core.stock_report import (
     ReportTotals,
     StockReport,
     StockRow,
-    WarehouseFigures,
     WarehouseKind,
 )
 
@@ -38,11 +37,6 @@ def small_report() -> StockReport:
             orders=14,
             cancelled=1,
             days_of_cover=17.5,
-            warehouses=(
-                WarehouseFigures("Подольск 3", WB, 20, 14, 1, 10.0),
-                WarehouseFigures("Коледино", WB, 10, 0, 0, None),
-                WarehouseFigures("Мой склад", SELLER, 5, 0, 0, None),
-            ),
         ),
         ProductSummary(
             nm_id=222,
@@ -58,7 +52,6 @@ def small_report() -> StockReport:
             orders=4,
             cancelled=0,
             days_of_cover=15.75,
-            warehouses=(WarehouseFigures("Электросталь", WB, 9, 4, 0, 15.75),),
         ),
         ProductSummary(
             nm_id=333,
@@ -74,13 +67,15 @@ def small_report() -> StockReport:
             orders=0,
             cancelled=0,
             days_of_cover=None,
-            warehouses=(WarehouseFigures("Склад Апрелевка", SELLER, 4, 0, 0, None),),
         ),
     )
+    # The summary's figures per warehouse are these rows summed per product.
     rows = (
         StockRow(111, 1, "2040000000011", "44", "Подольск 3", WB, 12, 9, 1, 9.333),
+        StockRow(111, 2, "2040000000028", "46", "Коледино", WB, 10, 0, 0, None),
         StockRow(111, 2, "2040000000028", "46", "Подольск 3", WB, 8, 5, 0, 11.2),
         StockRow(111, 1, "2040000000011", "44", "Мой склад", SELLER, 5, 0, 0, None),
+        StockRow(222, 4, "2040000000035", "0", "Электросталь", WB, 9, 4, 0, 15.75),
         StockRow(333, 3, "0012", "0", "Склад Апрелевка", SELLER, 4, 0, 0, None),
     )
     return StockReport(
@@ -146,7 +141,7 @@ def test_summary_rows_show_no_sales_as_text_and_round_cover_to_one_decimal() -> 
 
     assert summary.rows[5:] == [
         ["Nordic", "Футболки", "ART-1", 111, 30, 5, 35, 2, 1, 14, 17.5,
-         10, 0, "нет продаж", 20, 14, 10.0, None, None, None, 5, 0, "нет продаж",
+         10, 0, "нет продаж", 20, 14, 10.8, None, None, None, 5, 0, "нет продаж",
          None, None, None],
         ["Nordic", "Платья", "ART-2", 222, 9, 0, 9, 0, 0, 4, 15.8,
          None, None, None, None, None, None, 9, 4, 15.8, None, None, None,
@@ -182,8 +177,10 @@ def test_sizes_tab_has_one_row_per_stock_row_with_article_and_kind() -> None:
     ]  # fmt: skip
     assert sizes.rows[4:] == [
         ["ART-1", 111, "44", "2040000000011", "Подольск 3", "FBO", 12, 9, 9.3],
+        ["ART-1", 111, "46", "2040000000028", "Коледино", "FBO", 10, 0, "нет продаж"],
         ["ART-1", 111, "46", "2040000000028", "Подольск 3", "FBO", 8, 5, 11.2],
         ["ART-1", 111, "44", "2040000000011", "Мой склад", "FBS", 5, 0, "нет продаж"],
+        ["ART-2", 222, "0", "2040000000035", "Электросталь", "FBO", 9, 4, 15.8],
         ["ART-3", 333, "0", "0012", "Склад Апрелевка", "FBS", 4, 0, "нет продаж"],
     ]
     assert sizes.column_formats == [

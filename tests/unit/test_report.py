@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from core.report import (
     dedupe_orders,
     moscow_window,
     order_warehouse_kind,
+    warehouse_figures,
 )
 from core.stock_report import (
     DataPart,
@@ -187,6 +189,10 @@ def product(report: StockReport, nm_id: int) -> ProductSummary:
     return next(p for p in report.products if p.nm_id == nm_id)
 
 
+def figures(report: StockReport, nm_id: int) -> tuple[WarehouseFigures, ...]:
+    return next(found for p, found in warehouse_figures(report) if p.nm_id == nm_id)
+
+
 def rows_of(report: StockReport, nm_id: int) -> list[StockRow]:
     return [row for row in report.rows if row.nm_id == nm_id]
 
@@ -244,17 +250,17 @@ def test_product_summary_adds_sizes_and_warehouses(report: StockReport) -> None:
         orders=7,
         cancelled=2,
         days_of_cover=30.8,  # 154 / 5, exact in float like the literal
-        warehouses=(
-            WarehouseFigures("Подольск 3", WB, 12, 3, 1, 42.0),
-            WarehouseFigures("Подольск 4", WB, 4, 1, 0, 28.0),
-            WarehouseFigures("Электросталь", WB, 0, 2, 1, 0.0),
-            WarehouseFigures("Мой склад", SELLER, 6, 1, 0, 42.0),
-        ),
+    )
+    assert figures(report, 1001) == (
+        WarehouseFigures("Подольск 3", WB, 12, 3, 1, 42.0),
+        WarehouseFigures("Подольск 4", WB, 4, 1, 0, 28.0),
+        WarehouseFigures("Электросталь", WB, 0, 2, 1, 0.0),
+        WarehouseFigures("Мой склад", SELLER, 6, 1, 0, 42.0),
     )
 
 
 def test_cancelled_orders_counted_as_orders_but_not_as_demand(report: StockReport) -> None:
-    podolsk_3 = product(report, 1001).warehouses[0]
+    podolsk_3 = figures(report, 1001)[0]
     # 3 orders, 1 cancelled: demand 2 per 7 days, not 3 -> 12 * 7 / 2 = 42.0 (not 28.0)
     assert (podolsk_3.orders, podolsk_3.cancelled, podolsk_3.days_of_cover) == (3, 1, 42.0)
 
@@ -280,13 +286,15 @@ def test_window_start_is_included_and_window_end_excluded(report: StockReport) -
 def test_service_rows_are_in_transit_figures_and_never_warehouses(report: StockReport) -> None:
     service = {IN_TRANSIT_TO_BUYERS, IN_TRANSIT_RETURNS, TOTAL_ON_WAREHOUSES}
     assert not [row for row in report.rows if row.warehouse in service]
-    assert not [w for p in report.products for w in p.warehouses if w.warehouse in service]
+    assert not [
+        w for _, found in warehouse_figures(report) for w in found if w.warehouse in service
+    ]
     shirt = product(report, 1001)
     assert (shirt.in_transit_to_buyers, shirt.in_transit_returns) == (3, 1)
 
 
 def test_warehouses_with_similar_names_stay_separate(report: StockReport) -> None:
-    names = [w.warehouse for w in product(report, 1001).warehouses]
+    names = [w.warehouse for w in figures(report, 1001)]
     assert "Подольск 3" in names
     assert "Подольск 4" in names
 
@@ -299,7 +307,7 @@ def test_product_without_sales_has_no_cover_and_is_never_low(report: StockReport
 
 def test_card_without_stock_or_orders_still_appears(report: StockReport) -> None:
     bag = product(report, 1004)
-    assert (bag.sizes, bag.total_units, bag.orders, bag.days_of_cover, bag.warehouses) == (
+    assert (bag.sizes, bag.total_units, bag.orders, bag.days_of_cover, figures(report, 1004)) == (
         1,
         0,
         0,
@@ -324,8 +332,8 @@ def test_remains_row_of_product_missing_from_cards_still_counts(report: StockRep
         orders=0,
         cancelled=0,
         days_of_cover=None,
-        warehouses=(WarehouseFigures("Казань", WB, 2, 0, 0, None),),
     )
+    assert figures(report, 2001) == (WarehouseFigures("Казань", WB, 2, 0, 0, None),)
     assert rows_of(report, 2001) == [StockRow(2001, None, "9001", "0", "Казань", WB, 2, 0, 0, None)]
 
 
@@ -667,9 +675,9 @@ def test_totals_are_sums_and_cover_is_never_zero_with_stock(
     assert totals.cancelled == sum(p.cancelled for p in products) == sum(r.cancelled for r in rows)
     assert totals.in_transit_to_buyers == sum(p.in_transit_to_buyers for p in products)
     assert totals.in_transit_returns == sum(p.in_transit_returns for p in products)
-    for p in products:
-        assert p.total_units == sum(w.stock for w in p.warehouses)
-        assert p.orders == sum(w.orders for w in p.warehouses)
+    for p, found in warehouse_figures(built):
+        assert p.total_units == sum(w.stock for w in found)
+        assert p.orders == sum(w.orders for w in found)
         if p.total_units > 0:
             assert p.days_of_cover != 0
         if p.orders == p.cancelled:
@@ -696,3 +704,17 @@ def test_orders_added_one_row_at_a_time_give_the_report_of_their_counts(
     for group in _groups_of_one(orders):
         builder.add_orders((WINDOW_START, WINDOW_END), [group])
     assert builder.finish() == expected
+
+
+def test_warehouse_figures_need_each_products_rows_together(report: StockReport) -> None:
+    rows = report.rows
+    first = rows[0].nm_id
+    apart = next(i for i, row in enumerate(rows) if row.nm_id != first)
+    # The first product's first row moved behind another product's rows.
+    shuffled = replace(report, rows=(*rows[1 : apart + 1], rows[0], *rows[apart + 1 :]))
+    with pytest.raises(ValueError, match=f"product {first}"):
+        list(warehouse_figures(shuffled))
+    # A product with no rows has no figures; every product is listed once, in order.
+    listed = [(p.nm_id, found) for p, found in warehouse_figures(report)]
+    assert [nm_id for nm_id, _ in listed] == [p.nm_id for p in report.products]
+    assert dict(listed)[1004] == ()

@@ -45,7 +45,7 @@ def test_file_has_both_tabs_with_the_layout_values() -> None:
     assert _values(workbook["Сводка"])[2:] == _trimmed(summary.rows)[2:]
     assert _values(workbook["По размерам"])[2:] == _trimmed(sizes.rows)[2:]
     assert workbook["Сводка"]["K8"].value == "нет продаж"
-    assert workbook["По размерам"]["D8"].value == "0012"
+    assert workbook["По размерам"]["D10"].value == "0012"
 
 
 def test_header_is_bold_and_frozen_with_first_columns() -> None:
