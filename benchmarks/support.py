@@ -6,7 +6,6 @@ import contextlib
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -22,6 +21,7 @@ import psycopg
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from benchmarks import fake_process
 from core.notifier import ChatRef, ProgressState, Trigger
 from core.settings import Settings
 from core.vault import KeyVault
@@ -109,18 +109,7 @@ class WBServer:
     sellers: list[dict[str, Any]]
 
     def stop(self) -> None:
-        _stop(self.process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Close a fake's stdin (its signal to stop), then wait for it; kill it if it hangs."""
-    if process.stdin is not None:
-        process.stdin.close()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        fake_process.stop(self.process)
 
 
 @dataclass
@@ -132,22 +121,12 @@ class TelegramServer:
     control: str
 
     def stop(self) -> None:
-        _stop(self.process)
+        fake_process.stop(self.process)
 
 
 @contextlib.contextmanager
 def telegram_server() -> Iterator[TelegramServer]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.telegram_server", BOT_TOKEN],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait()
-        raise RuntimeError(f"the Telegram fake's process ended with {process.returncode}")
-    info = orjson.loads(line)
+    process, info = fake_process.start("benchmarks.telegram_server", BOT_TOKEN, "Telegram fake")
     server = TelegramServer(process, info["url"], info["control"])
     try:
         yield server
@@ -165,17 +144,9 @@ def wb_server(
         "now": now.isoformat(),
         "orders_page_rows": orders_page_rows,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.wb_server", orjson.dumps(config).decode()],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+    process, info = fake_process.start(
+        "benchmarks.wb_server", orjson.dumps(config).decode(), "WB fake"
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait()
-        raise RuntimeError(f"the WB fake's process ended with {process.returncode}")
-    info = orjson.loads(line)
     server = WBServer(process, info["url"], info["control"], info["sellers"])
     try:
         yield server

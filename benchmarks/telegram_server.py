@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from benchmarks.fake_process import serve_control
 from tests.fakes.telegram import FakeTelegram
 
 
@@ -136,19 +137,7 @@ async def serve(token: str) -> None:
         control.router.add_get("/messages", messages)
         control.router.add_post("/stream/start", stream_start)
         control.router.add_post("/stream/stop", stream_stop)
-        runner = web.AppRunner(control, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        line = {"url": tg.url, "control": f"http://127.0.0.1:{port}"}
-        sys.stdout.write(orjson.dumps(line).decode() + "\n")
-        sys.stdout.flush()
-        # Serve until the parent closes our stdin (or dies).
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await runner.cleanup()
+        await serve_control(control, {"url": tg.url})
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from benchmarks.fake_process import serve_control
 from tests.fakes.wb import FakeWB
 from tests.fakes.wb_data import SellerData, generate_seller, msk_naive
 
@@ -129,13 +130,6 @@ async def serve(config: dict[str, Any]) -> None:
         control.router.add_get("/calls", calls)
         control.router.add_get("/minimum", minimum)
         control.router.add_get("/truth", ground_truth)
-        runner = web.AppRunner(control, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         described = [
             {
                 "seller_id": seller.seller_id,
@@ -145,12 +139,7 @@ async def serve(config: dict[str, Any]) -> None:
             }
             for seller in sellers
         ]
-        line = {"url": wb.url, "control": f"http://127.0.0.1:{port}", "sellers": described}
-        sys.stdout.write(orjson.dumps(line).decode() + "\n")
-        sys.stdout.flush()
-        # Serve until the parent closes our stdin (or dies).
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await runner.cleanup()
+        await serve_control(control, {"url": wb.url, "sellers": described})
 
 
 def main() -> None:
