@@ -243,38 +243,37 @@ def warehouse_figures(
 
     Made from the rows as they are walked, a product at a time: only the summary export needs
     them, and kept for every product of a large seller they took ~50 MB beside the rows. The
-    rows of a product must be together (build_report and the stored report keep them so).
+    rows must come product by product in the products' order (build_report and the stored
+    report keep them so).
     """
     rows = report.rows
-    spans: dict[int, list[int]] = {}
-    for index, row in enumerate(rows):
-        span = spans.get(row.nm_id)
-        if span is None:
-            spans[row.nm_id] = [index, index + 1]
-        elif span[1] == index:
-            span[1] = index + 1
-        else:
-            raise ValueError(f"the rows of product {row.nm_id} are not together")
+    count = len(rows)
+    index = 0
+    wb = WarehouseKind.WB
     window_days = report.window_days
     for product in report.products:
-        start, end = spans.get(product.nm_id, (0, 0))
-        # (kind is the seller's, warehouse name) -> [stock, orders, cancelled]
+        nm_id = product.nm_id
+        # (at a seller warehouse, warehouse name) -> [stock, orders, cancelled]
         sums: dict[tuple[bool, str], list[int]] = {}
-        for row in rows[start:end]:
-            key = (row.kind is not WarehouseKind.WB, row.warehouse)
+        while index < count:
+            row_nm_id, _, _, _, name, kind, stock, orders, cancelled, _ = rows[index]
+            if row_nm_id != nm_id:
+                break
+            index += 1
+            key = (kind is not wb, name)
             total = sums.get(key)
             if total is None:
-                sums[key] = [row.stock, row.orders, row.cancelled]
+                sums[key] = [stock, orders, cancelled]
             else:
-                total[0] += row.stock
-                total[1] += row.orders
-                total[2] += row.cancelled
+                total[0] += stock
+                total[1] += orders
+                total[2] += cancelled
         yield (
             product,
             tuple(
                 WarehouseFigures(
                     name,
-                    WarehouseKind.SELLER if seller else WarehouseKind.WB,
+                    WarehouseKind.SELLER if seller else wb,
                     stock,
                     orders,
                     cancelled,
@@ -283,6 +282,8 @@ def warehouse_figures(
                 for (seller, name), (stock, orders, cancelled) in sorted(sums.items())
             ),
         )
+    if index != count:
+        raise ValueError(f"the rows of product {rows[index].nm_id} are out of the products' order")
 
 
 @contextmanager
