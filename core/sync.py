@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -98,6 +98,18 @@ class SyncResult:
 
 
 @dataclass(slots=True)
+class _Claim:
+    """A sync this process has claimed (see SyncService._claim), until its bookkeeping ends."""
+
+    # Set once the claim is dropped: a /sync sent right after the summary waits for it.
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    # The seller has been told the result; only the lease's release is left.
+    finishing: bool = False
+    # Holds one of the `max_concurrent_syncs` slots.
+    holds_slot: bool = False
+
+
+@dataclass(slots=True)
 class _Run:
     """One sync in flight."""
 
@@ -162,14 +174,10 @@ class SyncService:
         self._clock = clock
         self._sleep = sleep
         self._reader = PartReader(sessions, settings, clock)
-        self._running: set[int] = set()
-        # Tenants whose sync has told the seller its result and only releases its lease now;
-        # the event is set once it is gone (a /sync sent right after the summary waits for it).
-        self._finishing: set[int] = set()
-        self._ended: dict[int, asyncio.Event] = {}
+        # This process's syncs, claimed until their bookkeeping is done.
+        self._claims: dict[int, _Claim] = {}
         # A bound on syncs doing work at once; claimed tenants beyond it wait their turn.
         self._slots = asyncio.Semaphore(settings.max_concurrent_syncs)
-        self._slot_holders: set[int] = set()
         self._queued = 0
         self.holder = leases.process_id()
         self._tasks: set[asyncio.Task[SyncResult]] = set()
@@ -179,14 +187,14 @@ class SyncService:
         self.on_key_rejected: KeyRejected | None = None
 
     def is_running(self, tenant_id: int) -> bool:
-        return tenant_id in self._running
+        return tenant_id in self._claims
 
     @property
     def running_count(self) -> int:
-        return len(self._running)
+        return len(self._claims)
 
     def running_ids(self) -> frozenset[int]:
-        return frozenset(self._running)
+        return frozenset(self._claims)
 
     @property
     def queued_count(self) -> int:
@@ -195,11 +203,12 @@ class SyncService:
 
     async def start(self, tenant_id: int, trigger: Trigger) -> StartResult:
         """Check, then run the sync in the background; answers at once."""
-        if tenant_id in self._finishing:
+        claim = self._claims.get(tenant_id)
+        if claim is not None and claim.finishing:
             # The seller has the last result already; its bookkeeping ends in a moment.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ended[tenant_id].wait(), FINISHING_WAIT_SECONDS)
-        if tenant_id in self._running:
+                await asyncio.wait_for(claim.ended.wait(), FINISHING_WAIT_SECONDS)
+        if tenant_id in self._claims:
             return StartResult.ALREADY_RUNNING
         async with self._sessions() as session:
             tenant = await session.get(Tenant, tenant_id)
@@ -225,21 +234,18 @@ class SyncService:
 
     async def _claim(self, tenant_id: int) -> bool:
         """This process's lock, then the database lease (another process may share the DB)."""
-        if tenant_id in self._running:
+        if tenant_id in self._claims:
             return False
-        self._running.add(tenant_id)
-        self._ended[tenant_id] = asyncio.Event()
+        self._claims[tenant_id] = _Claim()
         try:
             claimed = await leases.acquire(
                 self._sessions, sync_lease(tenant_id), self.holder, SYNC_LEASE_TTL
             )
         except Exception:
-            self._running.discard(tenant_id)
-            self._ended.pop(tenant_id, None)
+            del self._claims[tenant_id]
             raise
         if not claimed:
-            self._running.discard(tenant_id)
-            self._ended.pop(tenant_id, None)
+            del self._claims[tenant_id]
             log.info("tenant %s is being synced by another process", tenant_id)
         return claimed
 
@@ -268,18 +274,16 @@ class SyncService:
             return SyncResult(SyncStatus.FAILED, None, failure=SyncFailure(FailureReason.INTERNAL))
         finally:
             heartbeat.cancel()
-            if tenant_id in self._slot_holders:
-                self._slot_holders.discard(tenant_id)
+            claim = self._claims[tenant_id]
+            if claim.holds_slot:
+                claim.holds_slot = False
                 self._slots.release()
             try:
                 await leases.release(self._sessions, sync_lease(tenant_id), self.holder)
             except Exception:
                 log.exception("could not release the sync lease of tenant %s", tenant_id)
-            self._running.discard(tenant_id)
-            self._finishing.discard(tenant_id)
-            ended = self._ended.pop(tenant_id, None)
-            if ended is not None:
-                ended.set()
+            del self._claims[tenant_id]
+            claim.ended.set()
 
     async def _keep_lease(self, tenant_id: int) -> None:
         """Renew the tenant's lease while the sync runs; a dead process's lease soon expires.
@@ -432,7 +436,7 @@ class SyncService:
             sheet_error=sheet_error,
             alerts=changes,
         )
-        self._finishing.add(tenant.id)
+        self._claims[tenant.id].finishing = True
         if run.verbose:
             await self._notifier.sync_finished(run.chat, run.message_id, summary, run.trigger)
         elif tenant.notify_mode == NotifyMode.CHANGES and changes.any:
@@ -472,7 +476,7 @@ class SyncService:
                 self._queued -= 1
         else:
             await self._slots.acquire()
-        self._slot_holders.add(run.tenant.id)
+        self._claims[run.tenant.id].holds_slot = True
 
     async def _progress(self, run: _Run, progress: ProgressState) -> None:
         if run.verbose:
@@ -557,7 +561,7 @@ class SyncService:
             paused = await self.on_key_rejected(run.tenant.id)
             failure = replace(failure, schedule_paused=paused)
         # Quiet runs speak only when nothing more will be tried; key problems are always told.
-        self._finishing.add(run.tenant.id)
+        self._claims[run.tenant.id].finishing = True
         if run.verbose or final or failure.reason is FailureReason.KEY_REJECTED:
             await self._notifier.sync_failed(run.chat, run.message_id, failure, run.trigger)
         return SyncResult(SyncStatus.FAILED, run.log_id, failure=failure)
