@@ -16,7 +16,7 @@ from core.report import (
     count_orders,
     moscow_window,
 )
-from core.stock_report import StockReport
+from core.stock_report import StockReport, StockRow, WarehouseKind
 from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
 from storage.models import SnapshotRow, StoredOrder
 from tests.storage.tenants import add_tenant
@@ -160,6 +160,12 @@ async def test_a_saved_report_loads_back_unchanged(
         count = await session.scalar(select(func.count()).select_from(SnapshotRow))
     assert count == len(report.rows)
     assert loaded == report
+    assert loaded is not None
+    # Equal is not enough: a kind read back as a plain "wb" would equal WarehouseKind.WB.
+    assert {type(row.kind) for row in loaded.rows} == {WarehouseKind}
+    assert {type(row) for row in loaded.rows} == {StockRow}
+    tula = [row.warehouse for row in loaded.rows if row.warehouse == "Тула"]
+    assert len(tula) > 1 and all(name is tula[0] for name in tula)  # one object, as when built
 
 
 async def test_sql_order_counts_equal_those_counted_in_python(
