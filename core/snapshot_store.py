@@ -47,7 +47,7 @@ BATCH = 2000
 _LOAD_PARTITION = 10_000
 # tuple.__new__(StockRow, values) is StockRow(*values) without the generated __new__'s call.
 _new_tuple = tuple.__new__
-# Rows per fetch when reading through the driver (see _postgres_rows).
+# Rows per fetch when reading through the driver (see _driver_rows): small, for the loop.
 _DRIVER_PARTITION = 2_000
 _INCOMING_ORDERS = "orders_incoming"  # a temporary table: PostgreSQL's upsert goes through it
 _make_order = positional_constructor(Order)
@@ -216,7 +216,7 @@ async def load_report(session: AsyncSession, tenant_id: int) -> StockReport | No
 
 
 async def _load_rows(session: AsyncSession, tenant_id: int) -> tuple[StockRow, ...]:
-    """The stored rows in their order, read through the driver (see order_groups).
+    """The stored rows in their order, read through the driver (see _driver_rows).
 
     As ORM objects a large seller's 540,000 rows took 13 s of the event loop and ~1 GB.
     """
@@ -236,17 +236,12 @@ async def _load_rows(session: AsyncSession, tenant_id: int) -> tuple[StockRow, .
         .where(SnapshotRow.tenant_id == tenant_id)
         .order_by(SnapshotRow.position)
     )
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        partitions = _postgres_rows(connection, query)
-    else:
-        partitions = _sqlite_rows(connection, query)
     kinds = {kind.value: kind for kind in WarehouseKind}
     shared: dict[str, str] = {}  # one object per size and warehouse name, as when built
     share = shared.setdefault
     rows: list[StockRow] = []
     append = rows.append
-    async for partition in partitions:
+    async for partition in _driver_rows(await session.connection(), query):
         with gc_paused():  # a tuple per row (see gc_paused); never across an await
             for nm_id, chrt_id, barcode, size, warehouse, kind, *figures in partition:
                 append(
@@ -516,73 +511,71 @@ async def order_groups(
     )
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        query = select(*key, func.count()).group_by(*key).where(*in_window)
-        rows = _postgres_rows(connection, query)
+        query = select(*key, func.count()).group_by(*key)
     else:
-        rows = _sqlite_rows(connection, select(*key, literal(1)).where(*in_window))
-    async for partition in rows:
+        query = select(*key, literal(1))
+    async for partition in _driver_rows(connection, query.where(*in_window)):
         yield cast(list[OrderGroup], partition)
 
 
-async def _sqlite_rows(
+async def _driver_rows(
     connection: AsyncConnection, query: ClauseElement
 ) -> AsyncIterator[list[Any]]:
-    """SQLite: the query's rows as the driver's plain tuples, a partition at a time.
+    """The query's rows as the driver's own (tuples, asyncpg records), `_DRIVER_PARTITION` at a
+    time, in the connection's transaction.
 
     For the ~460,000 rows of a large seller's 30-day window SQLAlchemy's result rows cost
-    about as much CPU as SQLite itself. The columns must need no result processing
-    (integers and text; a Boolean comes as 0 or 1).
+    about as much CPU as SQLite itself, and on PostgreSQL they were made on the event loop
+    (~60 ms per 10,000 rows, every chat command waiting). The columns must need no result
+    processing (integers, floats and text; a Boolean comes as 0 or 1 on SQLite).
     """
     compiled = query.compile(dialect=connection.dialect)
-    parameters = _driver_parameters(compiled, connection.dialect)
+    values = compiled.construct_params() or {}
+    parameters = tuple(
+        values[name] if process is None else process(values[name])
+        for name, process in _bind_plan(compiled, connection.dialect)
+    )
     raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
+    driver: Any = raw.driver_connection
+    if connection.dialect.name == "postgresql":
+        rows = _postgres_cursor(driver, compiled.string, parameters)
+    else:
+        rows = _sqlite_cursor(driver, compiled.string, parameters)
+    async for partition in rows:
+        yield partition
+
+
+async def _sqlite_cursor(
+    driver: Any, statement: str, parameters: tuple[Any, ...]
+) -> AsyncIterator[list[Any]]:
+    """aiosqlite: the rows are fetched and made in its thread; the loop gets each list."""
     try:
-        cursor = await driver.execute(compiled.string, parameters)
+        cursor = await driver.execute(statement, parameters)
         try:
             while rows := await cursor.fetchmany(_DRIVER_PARTITION):
                 yield rows
         finally:
             await cursor.close()
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(compiled.string, None, exc, sqlite3.Error) from None
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from None
 
 
-def _driver_parameters(compiled: Compiled, dialect: Dialect) -> tuple[Any, ...]:
-    """The compiled statement's parameters, positional and bind-processed, for its driver."""
-    values = compiled.construct_params() or {}
-    return tuple(
-        values[name] if process is None else process(values[name])
-        for name, process in _bind_plan(compiled, dialect)
-    )
-
-
-async def _postgres_rows(
-    connection: AsyncConnection, query: ClauseElement
+async def _postgres_cursor(
+    driver: Any, statement: str, parameters: tuple[Any, ...]
 ) -> AsyncIterator[list[Any]]:
-    """PostgreSQL: the query's rows as asyncpg's records, through a cursor, a partition at a
-    time.
-
-    asyncpg decodes rows on the event loop, and SQLAlchemy then made its own of each there:
-    a 10,000-row partition held every chat command up ~60 ms. A small partition without
-    SQLAlchemy's rows holds it ~2 ms.
-    """
+    """asyncpg: a server-side cursor, in the session's transaction or a read-only one of its
+    own when the session has none yet."""
     import asyncpg  # only with PostgreSQL: SQLite deployments never load it
 
-    compiled = query.compile(dialect=connection.dialect)
-    parameters = _driver_parameters(compiled, connection.dialect)
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     try:
         async with contextlib.AsyncExitStack() as stack:
             if not driver.is_in_transaction():  # a cursor lives in a transaction
                 await stack.enter_async_context(driver.transaction(readonly=True))
-            cursor = await driver.cursor(compiled.string, *parameters)
+            cursor = await driver.cursor(statement, *parameters)
             while rows := await cursor.fetch(_DRIVER_PARTITION):
                 yield rows
     except asyncpg.PostgresError as exc:
-        raise DBAPIError.instance(compiled.string, None, exc, asyncpg.PostgresError) from None
+        raise DBAPIError.instance(statement, None, exc, asyncpg.PostgresError) from None
 
 
 async def count_orders(
