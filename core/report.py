@@ -61,10 +61,13 @@ SELLER_WAREHOUSE_TYPE = "Склад продавца"
 
 # (nm_id, chrt_id or None when the size is not in the cards, tech_size)
 _SizeKey = tuple[int, int | None, str]
-# (nm_id, barcode, tech_size, supplier_article, warehouse_name, warehouse_type, is_cancel)
-OrderKey = tuple[int, str, str, str, str, str, bool]
-# An OrderKey's fields followed by how many orders have them (a database row, unpacked as is).
-OrderGroup = tuple[int, str, str, str, str, str, bool, int]
+# (nm_id, barcode, tech_size, supplier_article, warehouse_name, seller_type, is_cancel), where
+# seller_type is whether WB's warehouse type is SELLER_WAREHOUSE_TYPE: all the report needs of
+# the type, and a database gives it as a number instead of a string per order.
+OrderKey = tuple[int, str, str, str, str, bool, bool]
+# An OrderKey's fields followed by how many orders have them (a database row, unpacked as is;
+# SQLite gives the two flags as 0 or 1).
+OrderGroup = tuple[int, str, str, str, str, bool, bool, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ def count_orders(
             o.tech_size,
             o.supplier_article,
             o.warehouse_name,
-            o.warehouse_type,
+            o.warehouse_type == SELLER_WAREHOUSE_TYPE,
             o.is_cancel,
         )
         for o in dedupe_orders(orders).values()
@@ -193,8 +196,10 @@ class _Catalogue:
         return sizes
 
 
+# size -> warehouse name -> units
+_SizeFigures = dict[_SizeKey, dict[str, int]]
 # kind -> size -> warehouse name -> units
-_Figures = dict[WarehouseKind, dict[_SizeKey, dict[str, int]]]
+_Figures = dict[WarehouseKind, _SizeFigures]
 
 
 def _figures() -> _Figures:
@@ -341,9 +346,10 @@ class ReportBuilder:
             self._seller_names = frozenset(seller_names.values())
             self._place_remains(remains)
             self._place_fbs(fbs_stocks, seller_names)
-        # One object per warehouse name: each order group brings its own copy, and the
-        # figures and rows would keep one per group.
-        self._names: dict[str, str] = {}
+        # warehouse name -> (one shared object for the name: each order group brings its own
+        # copy, and the figures and rows would keep one per group; its orders' and
+        # cancellations' figures when the type does not say it is the seller's).
+        self._places: dict[str, tuple[str, _SizeFigures, _SizeFigures]] = {}
 
     def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
         catalogue = self._catalogue
@@ -394,23 +400,31 @@ class ReportBuilder:
         by_barcode = catalogue.by_barcode
         products = catalogue.products
         seller_names = self._seller_names
-        share = self._names.setdefault
+        places = self._places
         wb, seller = WarehouseKind.WB, WarehouseKind.SELLER
         wb_ordered, seller_ordered = self._ordered[wb], self._ordered[seller]
         wb_cancelled, seller_cancelled = self._cancelled[wb], self._cancelled[seller]
+        # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
         with gc_paused():
-            for nm_id, barcode, tech_size, article, name, warehouse_type, is_cancel, n in groups:
-                # catalogue.size_of, with its first (usual) lookup inline.
+            for nm_id, barcode, tech_size, article, name, seller_type, is_cancel, n in groups:
+                # catalogue.size_of, with its first (usual) lookup inline; a card's size means
+                # a known product.
                 size = by_barcode.get(barcode)
                 if size is None or size[0] != nm_id:
                     size = catalogue.size_of(nm_id, barcode, tech_size)
-                if nm_id not in products:
-                    products[nm_id] = (article, "", "", "")
-                name = share(name, name)
-                if name in seller_names or warehouse_type == SELLER_WAREHOUSE_TYPE:
-                    ordered, cancelled = seller_ordered, seller_cancelled
+                    if nm_id not in products:
+                        products[nm_id] = (article, "", "", "")
+                place = places.get(name)
+                if place is None:
+                    place = places[name] = (
+                        (name, seller_ordered, seller_cancelled)
+                        if name in seller_names
+                        else (name, wb_ordered, wb_cancelled)
+                    )
+                if seller_type:
+                    name, ordered, cancelled = place[0], seller_ordered, seller_cancelled
                 else:
-                    ordered, cancelled = wb_ordered, wb_cancelled
+                    name, ordered, cancelled = place
                 at_size = ordered.get(size)
                 if at_size is None:
                     at_size = ordered[size] = {}
@@ -434,7 +448,7 @@ class ReportBuilder:
         catalogue = self._catalogue
         # Only the orders needed these lookups: let them go before the rows are made.
         catalogue.by_barcode, catalogue.by_tech_size, catalogue.by_chrt = {}, {}, {}
-        self._names = {}
+        self._places = {}
         with gc_paused():
             return _assemble(
                 catalogue=catalogue,

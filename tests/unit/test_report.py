@@ -466,9 +466,9 @@ def test_days_of_cover_uses_net_demand_and_none_without_sales() -> None:
 
 def test_counts_of_the_window_give_the_report_the_orders_give(report: StockReport) -> None:
     counts = count_orders(ORDERS, WINDOW_START, WINDOW_END)
-    assert counts.counts[1001, "2001", "S", "", "Подольск 3", WB_TYPE, False] == 2
-    assert counts.counts[1001, "2001", "S", "", "Подольск 3", WB_TYPE, True] == 1
-    assert counts.counts[1001, "2002", "M", "", "Электросталь", WB_TYPE, True] == 1  # a7 once
+    assert counts.counts[1001, "2001", "S", "", "Подольск 3", False, False] == 2
+    assert counts.counts[1001, "2001", "S", "", "Подольск 3", False, True] == 1
+    assert counts.counts[1001, "2002", "M", "", "Электросталь", False, True] == 1  # a7 once
     assert sum(counts.counts.values()) == report.totals.orders
     from_counts = build_report(
         cards=CARDS,
@@ -547,7 +547,7 @@ def _groups_of_one(orders: list[Order]) -> list[OrderGroup]:
             o.tech_size,
             o.supplier_article,
             o.warehouse_name,
-            o.warehouse_type,
+            o.warehouse_type == SELLER_TYPE,
             o.is_cancel,
             1,
         )
