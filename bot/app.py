@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.health import install_update_clock
 from bot.lifecycle import graceful_shutdown
 from bot.middlewares import CommandsFirst, TenantMiddleware
+from bot.model_warmup import build_models_in_use
 from bot.notifier import TelegramNotifier
 from bot.routers import (
     admin,
@@ -220,6 +221,7 @@ async def create_app(settings: Settings) -> App:
         await reschedule(app.scheduler, sessions, tenant_id)
 
     chat_faults.on_blocked.append(pause_blocked)
+    build_models_in_use()  # now, not on first use under load (bot/model_warmup.py)
     return app
 
 
