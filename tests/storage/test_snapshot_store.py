@@ -165,6 +165,8 @@ async def test_a_saved_report_loads_back_unchanged(
     # Equal is not enough: a kind read back as a plain "wb" would equal WarehouseKind.WB.
     assert {type(row.kind) for row in loaded.rows} == {WarehouseKind}
     assert {type(row) for row in loaded.rows} == {StockRow}
+    # Read through the driver: a Decimal or an int for a float would still compare equal.
+    assert {type(product.days_of_cover) for product in loaded.products} == {float, type(None)}
     tula = [row.warehouse for row in loaded.rows if row.warehouse == "Тула"]
     assert len(tula) > 1 and all(name is tula[0] for name in tula)  # one object, as when built
 
