@@ -59,8 +59,6 @@ IN_TRANSIT_RETURNS = "В пути возвраты на склад WB"
 TOTAL_ON_WAREHOUSES = "Всего находится на складах"
 SELLER_WAREHOUSE_TYPE = "Склад продавца"
 
-# (nm_id, chrt_id or None when the size is not in the cards, tech_size)
-_SizeKey = tuple[int, int | None, str]
 # (nm_id, barcode, tech_size, supplier_article, warehouse_name, seller_type, is_cancel), where
 # seller_type is whether WB's warehouse type is SELLER_WAREHOUSE_TYPE: all the report needs of
 # the type, and a database gives it as a number instead of a string per order.
@@ -144,6 +142,30 @@ def _warehouse_kind(name: str, warehouse_type: str, seller_names: frozenset[str]
     return WarehouseKind.WB
 
 
+class _Size:
+    """One size of a product, with its figures: warehouse name -> units, per kind of figure
+    and kind of warehouse (`figures[figure + kind]`, see the slots below; None until some).
+
+    The lookups (barcode, tech size, chrt_id) lead straight to it. The figures used to be six
+    dicts keyed by (nm_id, chrt_id, tech_size); hashing that tuple on every order and every
+    pop cost 6-13 % of a large seller's build (docs/performance.md, item 30).
+    """
+
+    __slots__ = ("barcode", "chrt_id", "figures", "nm_id", "tech_size")
+
+    def __init__(self, nm_id: int, chrt_id: int | None, tech_size: str, barcode: str) -> None:
+        self.nm_id = nm_id
+        self.chrt_id = chrt_id  # None: a size the cards do not have
+        self.tech_size = tech_size
+        self.barcode = barcode
+        self.figures: list[dict[str, int] | None] = [None] * 6
+
+
+# Offsets into _Size.figures: a figure's slot plus the warehouse kind's offset.
+_STOCK, _ORDERED, _CANCELLED = 0, 2, 4
+_AT_WB, _AT_SELLER = 0, 1
+
+
 class _Catalogue:
     """Lookups from the cards, growing with products and sizes seen only in other data."""
 
@@ -151,59 +173,55 @@ class _Catalogue:
         # nm_id -> (vendor_code, brand, subject, title)
         self.products: dict[int, tuple[str, str, str, str]] = {}
         # nm_id -> its sizes: the card's in card order, then sizes seen only in other data
-        self.sizes: dict[int, list[_SizeKey]] = {}
+        self.sizes: dict[int, list[_Size]] = {}
         self.card_sizes: dict[int, int] = {}
-        self.barcodes: dict[_SizeKey, str] = {}
-        self.by_barcode: dict[str, _SizeKey] = {}
-        self.by_tech_size: dict[tuple[int, str], _SizeKey] = {}
-        self.by_chrt: dict[int, _SizeKey] = {}
+        self.by_barcode: dict[str, _Size] = {}
+        self.by_tech_size: dict[tuple[int, str], _Size] = {}
+        self.by_chrt: dict[int, _Size] = {}
+        seen: set[tuple[int, int, str]] = set()
         for card in cards:
             nm_id = card.nm_id
             if nm_id in self.products:
                 continue
             self.products[nm_id] = (card.vendor_code, card.brand, card.subject, card.title)
             self.card_sizes[nm_id] = len(card.sizes)
-            keys = self.sizes[nm_id] = []
-            for size in card.sizes:
-                key: _SizeKey = (nm_id, size.chrt_id, size.tech_size)
-                if key in self.barcodes:
+            sizes = self.sizes[nm_id] = []
+            for card_size in card.sizes:
+                key = (nm_id, card_size.chrt_id, card_size.tech_size)
+                if key in seen:
                     continue  # a size listed twice must not give its rows twice
-                keys.append(key)
-                self.barcodes[key] = size.barcodes[0] if size.barcodes else ""
-                self.by_chrt.setdefault(size.chrt_id, key)
-                self.by_tech_size.setdefault((nm_id, size.tech_size), key)
-                for barcode in size.barcodes:
-                    self.by_barcode.setdefault(barcode, key)
+                seen.add(key)
+                size = _Size(
+                    nm_id,
+                    card_size.chrt_id,
+                    card_size.tech_size,
+                    card_size.barcodes[0] if card_size.barcodes else "",
+                )
+                sizes.append(size)
+                self.by_chrt.setdefault(card_size.chrt_id, size)
+                self.by_tech_size.setdefault((nm_id, card_size.tech_size), size)
+                for barcode in card_size.barcodes:
+                    self.by_barcode.setdefault(barcode, size)
 
-    def size_of(self, nm_id: int, barcode: str, tech_size: str) -> _SizeKey:
+    def size_of(self, nm_id: int, barcode: str, tech_size: str) -> _Size:
         """The card size by barcode, else by tech size, else a size of its own (chrt_id None)."""
-        key = self.by_barcode.get(barcode)
-        if key is not None and key[0] == nm_id:
-            return key
-        key = self.by_tech_size.get((nm_id, tech_size))
-        if key is None:
-            key = (nm_id, None, tech_size)
-            self.by_tech_size[nm_id, tech_size] = key
-            self.barcodes[key] = barcode
-            self.sizes.setdefault(nm_id, []).append(key)
-        return key
+        size = self.by_barcode.get(barcode)
+        if size is not None and size.nm_id == nm_id:
+            return size
+        size = self.by_tech_size.get((nm_id, tech_size))
+        if size is None:
+            size = _Size(nm_id, None, tech_size, barcode)
+            self.by_tech_size[nm_id, tech_size] = size
+            self.sizes.setdefault(nm_id, []).append(size)
+        return size
 
-    def ordered_sizes(self, nm_id: int) -> list[_SizeKey]:
-        sizes = self.sizes.get(nm_id, [])
+    def take_sizes(self, nm_id: int) -> list[_Size]:
+        """The product's sizes in the report's order; the catalogue lets go of them."""
+        sizes = self.sizes.pop(nm_id, [])
         on_card = self.card_sizes.get(nm_id, 0)
         if len(sizes) - on_card > 1:
-            sizes[on_card:] = sorted(sizes[on_card:], key=lambda size: size[2])
+            sizes[on_card:] = sorted(sizes[on_card:], key=lambda size: size.tech_size)
         return sizes
-
-
-# size -> warehouse name -> units
-_SizeFigures = dict[_SizeKey, dict[str, int]]
-# kind -> size -> warehouse name -> units
-_Figures = dict[WarehouseKind, _SizeFigures]
-
-
-def _figures() -> _Figures:
-    return {WarehouseKind.WB: {}, WarehouseKind.SELLER: {}}
 
 
 def build_report(
@@ -337,7 +355,6 @@ class ReportBuilder:
         self.now_utc = now_utc
         self.window_days = window_days
         self.window = moscow_window(now_utc, window_days)
-        self._stock, self._ordered, self._cancelled = _figures(), _figures(), _figures()
         self._in_transit: dict[int, list[int]] = {}
         self._finished = False
         with gc_paused():
@@ -347,15 +364,15 @@ class ReportBuilder:
             self._place_remains(remains)
             self._place_fbs(fbs_stocks, seller_names)
         # warehouse name -> (one shared object for the name: each order group brings its own
-        # copy, and the figures and rows would keep one per group; its orders' and
-        # cancellations' figures when the type does not say it is the seller's).
-        self._places: dict[str, tuple[str, _SizeFigures, _SizeFigures]] = {}
+        # copy, and the figures and rows would keep one per group; the orders' slot in
+        # _Size.figures when the type does not say it is the seller's).
+        self._places: dict[str, tuple[str, int]] = {}
 
     def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
         catalogue = self._catalogue
         products = catalogue.products
         in_transit = self._in_transit
-        wb_stock = self._stock[WarehouseKind.WB]
+        slot = _STOCK + _AT_WB
         for row in remains:
             size = catalogue.size_of(row.nm_id, row.barcode, row.tech_size)
             if row.nm_id not in products:
@@ -368,22 +385,22 @@ class ReportBuilder:
                     in_transit.setdefault(row.nm_id, [0, 0])[1] += quantity
                 elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
                     if at_size is None:
-                        at_size = wb_stock.get(size)
+                        at_size = size.figures[slot]
                         if at_size is None:
-                            at_size = wb_stock[size] = {}
+                            at_size = size.figures[slot] = {}
                     at_size[name] = at_size.get(name, 0) + quantity
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
         by_chrt = self._catalogue.by_chrt
-        seller_stock = self._stock[WarehouseKind.SELLER]
+        slot = _STOCK + _AT_SELLER
         levels = {(fbs.warehouse_id, fbs.chrt_id): fbs.amount for fbs in fbs_stocks}
         for (warehouse_id, chrt_id), amount in levels.items():
             card_size = by_chrt.get(chrt_id)
             if amount > 0 and card_size is not None:
                 name = seller_names.get(warehouse_id, f"#{warehouse_id}")
-                at_seller = seller_stock.get(card_size)
+                at_seller = card_size.figures[slot]
                 if at_seller is None:
-                    at_seller = seller_stock[card_size] = {}
+                    at_seller = card_size.figures[slot] = {}
                 at_seller[name] = at_seller.get(name, 0) + amount
 
     def add_orders(self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]) -> None:
@@ -401,38 +418,34 @@ class ReportBuilder:
         products = catalogue.products
         seller_names = self._seller_names
         places = self._places
-        wb, seller = WarehouseKind.WB, WarehouseKind.SELLER
-        wb_ordered, seller_ordered = self._ordered[wb], self._ordered[seller]
-        wb_cancelled, seller_cancelled = self._cancelled[wb], self._cancelled[seller]
+        seller_slot = _ORDERED + _AT_SELLER
         # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
         with gc_paused():
             for nm_id, barcode, tech_size, article, name, seller_type, is_cancel, n in groups:
                 # catalogue.size_of, with its first (usual) lookup inline; a card's size means
                 # a known product.
                 size = by_barcode.get(barcode)
-                if size is None or size[0] != nm_id:
+                if size is None or size.nm_id != nm_id:
                     size = catalogue.size_of(nm_id, barcode, tech_size)
                     if nm_id not in products:
                         products[nm_id] = (article, "", "", "")
                 place = places.get(name)
                 if place is None:
-                    place = places[name] = (
-                        (name, seller_ordered, seller_cancelled)
-                        if name in seller_names
-                        else (name, wb_ordered, wb_cancelled)
-                    )
+                    kind = _AT_SELLER if name in seller_names else _AT_WB
+                    place = places[name] = (name, _ORDERED + kind)
+                name, slot = place
                 if seller_type:
-                    name, ordered, cancelled = place[0], seller_ordered, seller_cancelled
-                else:
-                    name, ordered, cancelled = place
-                at_size = ordered.get(size)
+                    slot = seller_slot
+                figures = size.figures
+                at_size = figures[slot]
                 if at_size is None:
-                    at_size = ordered[size] = {}
+                    at_size = figures[slot] = {}
                 at_size[name] = at_size.get(name, 0) + n
                 if is_cancel:
-                    at_size = cancelled.get(size)
+                    slot += _CANCELLED - _ORDERED
+                    at_size = figures[slot]
                     if at_size is None:
-                        at_size = cancelled[size] = {}
+                        at_size = figures[slot] = {}
                     at_size[name] = at_size.get(name, 0) + n
 
     def finish(
@@ -452,9 +465,6 @@ class ReportBuilder:
         with gc_paused():
             return _assemble(
                 catalogue=catalogue,
-                stock=self._stock,
-                ordered=self._ordered,
-                cancelled=self._cancelled,
                 in_transit=self._in_transit,
                 now_utc=self.now_utc,
                 window=self.window,
@@ -472,9 +482,6 @@ _new_tuple = tuple.__new__
 def _assemble(
     *,
     catalogue: _Catalogue,
-    stock: _Figures,
-    ordered: _Figures,
-    cancelled: _Figures,
     in_transit: dict[int, list[int]],
     now_utc: datetime,
     window: tuple[datetime, datetime],
@@ -485,11 +492,7 @@ def _assemble(
     rows: list[StockRow] = []
     summaries: list[ProductSummary] = []
     low_stock: list[LowStockItem] = []
-    barcodes = catalogue.barcodes
-    by_kind = [
-        (kind, stock[kind], ordered[kind], cancelled[kind])
-        for kind in (WarehouseKind.WB, WarehouseKind.SELLER)
-    ]
+    kinds = ((WarehouseKind.WB, _AT_WB), (WarehouseKind.SELLER, _AT_SELLER))
     append_row = rows.append
     # The hottest loop of a sync (a row per size and warehouse, a million for a large
     # seller): locals only, and a size's stock-only rows (no orders, so no cover) take a
@@ -497,20 +500,20 @@ def _assemble(
     for nm_id, (vendor_code, brand, subject, title) in sorted(
         catalogue.products.items(), key=lambda item: (item[1][0], item[0])
     ):
-        sizes = catalogue.ordered_sizes(nm_id)
+        # Taken: the figures go as the rows grow (a large seller's are ~60 MB).
+        sizes = catalogue.take_sizes(nm_id)
         units = {WarehouseKind.WB: 0, WarehouseKind.SELLER: 0}
         product_orders = product_cancelled = 0
-        for kind, stock_of, ordered_of, cancelled_of in by_kind:
+        for kind, at_kind in kinds:
             kind_units = 0
             for size in sizes:
-                # Popped: the figures shrink as the rows grow (a large seller's are ~60 MB).
-                at_stock = stock_of.pop(size, None)
-                at_ordered = ordered_of.pop(size, None)
+                figures = size.figures
+                at_stock = figures[_STOCK + at_kind]
+                at_ordered = figures[_ORDERED + at_kind]
                 if at_ordered is None:
                     if at_stock is None:
                         continue
-                    _, chrt_id, size_name = size
-                    barcode = barcodes[size]
+                    chrt_id, size_name, barcode = size.chrt_id, size.tech_size, size.barcode
                     for name in sorted(at_stock):
                         units_here = at_stock[name]
                         append_row(
@@ -532,14 +535,13 @@ def _assemble(
                         )
                         kind_units += units_here
                     continue
-                at_cancelled = cancelled_of.pop(size, _NOTHING)
+                at_cancelled = figures[_CANCELLED + at_kind] or _NOTHING
                 if at_stock is None:
                     at_stock = _NOTHING
                     names = sorted(at_ordered)
                 else:
                     names = sorted(at_stock | at_ordered)
-                _, chrt_id, size_name = size
-                barcode = barcodes[size]
+                chrt_id, size_name, barcode = size.chrt_id, size.tech_size, size.barcode
                 for name in names:
                     units_here = at_stock.get(name, 0)
                     n = at_ordered.get(name, 0)
@@ -588,14 +590,10 @@ def _assemble(
         )
         if cover is not None and cover < low_stock_threshold:
             low_stock.append(LowStockItem(nm_id, vendor_code, fbo + fbs, product_orders, cover))
-    # The rows are all made: the figures' emptied tables and the catalogue (~20 MB for a
-    # large seller) go now, so that copying the rows into the report does not add to them.
-    del by_kind
-    for figures in (stock, ordered, cancelled):
-        figures.clear()
+    # The rows are all made: the catalogue (~20 MB for a large seller) goes now, so that
+    # copying the rows into the report does not add to it.
     catalogue.products.clear()
     catalogue.sizes.clear()
-    barcodes.clear()
 
     # A stable sort: equal (cover, vendor_code) keep the products' nm_id order.
     low_stock.sort(key=lambda item: (item.days_of_cover, item.vendor_code))
