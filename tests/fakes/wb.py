@@ -126,6 +126,7 @@ class _Task:
 class _Fault:
     kind: int | str
     times: int
+    seller_id: str | None = None  # only this seller's calls; None: anyone's
 
 
 class _Reply(Exception):
@@ -218,12 +219,20 @@ class FakeWB:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def fail_next(self, method_or_path: str, status: int | str = 500, *, times: int = 1) -> None:
-        """Make the next `times` calls of a method key (or exact path) fail.
+    def fail_next(
+        self,
+        method_or_path: str,
+        status: int | str = 500,
+        *,
+        times: int = 1,
+        seller_id: str | None = None,
+    ) -> None:
+        """Make the next `times` calls of a method key (or exact path) fail; with `seller_id`,
+        only that seller's calls.
 
         `status` is an HTTP status, "timeout" (no answer in time) or "malformed" (bad JSON).
         """
-        self._faults[str(method_or_path)] = _Fault(status, times)
+        self._faults[str(method_or_path)] = _Fault(status, times, seller_id)
 
     def count(self, path: str) -> int:
         """How many requests hit exactly this path."""
@@ -257,7 +266,7 @@ class FakeWB:
             if token_type == BASE and method in self.base_forbidden:
                 raise _Reply(problem(403, "forbidden", "base token is not allowed"))
             bucket = self._spend(sid, method, host, token_type)
-            response = await self._faulted(method, path)
+            response = await self._faulted(method, path, sid)
             if response is None:
                 response = self._handle(method, host, path, query, body, self.sellers[sid])
             if host == MARKETPLACE and 400 <= response.status < 500 and bucket is not None:
@@ -350,11 +359,13 @@ class FakeWB:
         bucket.tokens -= 1.0
         return bucket
 
-    async def _faulted(self, method: str, path: str) -> web.Response | None:
+    async def _faulted(self, method: str, path: str, sid: str) -> web.Response | None:
         key = path if path in self._faults else method if method in self._faults else None
         if key is None:
             return None
         fault = self._faults[key]
+        if fault.seller_id is not None and fault.seller_id != sid:
+            return None
         fault.times -= 1
         if fault.times <= 0:
             del self._faults[key]
