@@ -46,13 +46,13 @@ class _WatchedRows(tuple[StockRow, ...]):
             yield row
 
 
-async def test_a_large_snapshot_is_copied_in_chunks_with_the_loop_running_between(
+async def test_a_large_snapshot_is_copied_with_the_loop_running_every_slice(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """asyncpg encodes a COPY command's rows without letting the loop run (one command of a
-    large seller's snapshot held every chat up for 110-270 ms): the rows go in commands of
-    `_COPY_CHUNK`, and other tasks run between them. The snapshot is stored whole."""
-    chunk = snapshot_store._COPY_CHUNK
+    """asyncpg encodes a COPY's rows without letting the loop run (one COPY of a large
+    seller's snapshot held every chat up for up to 1.3 s): other tasks run after every
+    `_COPY_SLICE` rows. The snapshot is stored whole."""
+    chunk = snapshot_store._COPY_SLICE
     cards = [
         Card(
             nm_id,
@@ -104,7 +104,7 @@ async def test_a_large_snapshot_is_copied_in_chunks_with_the_loop_running_betwee
         ticking.cancel()
     seen = rows.seen
     assert len(seen) == len(report.rows)
-    # Between the last row of one command and the first of the next, the loop ran the ticker.
+    # Between the last row of one slice and the first of the next, the loop ran the ticker.
     for boundary in range(chunk, len(seen), chunk):
         assert seen[boundary] > seen[boundary - 1], boundary
     async with sessions() as session:
