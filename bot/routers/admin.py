@@ -20,6 +20,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import admin_render
+from bot.filters import Magic
 from bot.health import update_clock, version
 from bot.routers import broadcast
 from bot.texts import t
@@ -40,7 +41,7 @@ TENANTS_PAGE_PREFIX = "adm:tp:"
 MAX_ID_DIGITS = 12
 
 
-def is_admin(event: Message | CallbackQuery, settings: Settings) -> bool:
+async def is_admin(event: Message | CallbackQuery, settings: Settings) -> bool:
     user = event.from_user
     return user is not None and user.id in settings.admin_ids
 
@@ -217,7 +218,7 @@ async def jobs(message: Message, lang: str, app: App) -> None:
 def create_router() -> Router:
     """The admin routers under one filter: admins only, messages in private chats only."""
     root = Router(name="admin")
-    root.message.filter(is_admin, F.chat.type == "private")
+    root.message.filter(is_admin, Magic(F.chat.type == "private"))
     root.callback_query.filter(is_admin)
     commands = Router(name="admin-commands")
     commands.message.register(overview, Command("admin"))
@@ -227,7 +228,7 @@ def create_router() -> Router:
     commands.message.register(resume, Command("resume"))
     commands.message.register(force_sync, Command("force_sync"))
     commands.message.register(jobs, Command("jobs"))
-    commands.callback_query.register(tenants_page, F.data.startswith(TENANTS_PAGE_PREFIX))
+    commands.callback_query.register(tenants_page, Magic(F.data.startswith(TENANTS_PAGE_PREFIX)))
     root.include_router(commands)
     root.include_router(broadcast.create_router())
     # Other "adm:" data (tampered or stale) goes on to the fallback's unknown-button answer.

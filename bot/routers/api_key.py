@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
+from bot.filters import Magic
 from bot.schedule_words import describe_cron_words
 from bot.texts import t
 from core.jobs import apply_tenant_schedule
@@ -173,7 +174,11 @@ async def _edit(message: Message, text: str) -> None:
 
 def create_router() -> Router:
     router = Router(name="api_key")
-    router.message.register(api_key_in_group, Command("api_key"), F.chat.type != "private")
+    router.message.register(api_key_in_group, Command("api_key"), Magic(F.chat.type != "private"))
     router.message.register(api_key, Command("api_key"))
-    router.message.register(key_as_next_message, KeyInput.waiting, F.text & ~F.text.startswith("/"))
+    router.message.register(
+        key_as_next_message,
+        StateFilter(KeyInput.waiting),
+        Magic(F.text & ~F.text.startswith("/")),
+    )
     return router

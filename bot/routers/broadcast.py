@@ -24,6 +24,7 @@ from aiogram.types import (
 )
 
 from bot.broadcast import BroadcastProgress, Recipient, SendPacer, deliver, registry
+from bot.filters import Magic
 from bot.texts import t
 from core import admin
 from core.admin import Action
@@ -249,5 +250,5 @@ async def _final_edit(bot: Bot, pacer: SendPacer, chat_id: int, message_id: int,
 def create_router() -> Router:
     router = Router(name="admin-broadcast")
     router.message.register(broadcast, Command("broadcast"))
-    router.callback_query.register(decide, F.data.startswith(PREFIX))
+    router.callback_query.register(decide, Magic(F.data.startswith(PREFIX)))
     return router

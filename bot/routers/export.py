@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
+from bot.filters import Magic
 from bot.texts import t
 from core.report_file import stored_report_file
 from storage.models import Tenant
@@ -53,6 +54,6 @@ async def export(
 
 def create_router() -> Router:
     router = Router(name="export")
-    router.message.register(export_in_group, Command("export"), F.chat.type != "private")
+    router.message.register(export_in_group, Command("export"), Magic(F.chat.type != "private"))
     router.message.register(export, Command("export"))
     return router

@@ -9,6 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import Magic
 from bot.texts import t
 
 
@@ -34,7 +35,7 @@ async def unknown_button(query: CallbackQuery, lang: str) -> None:
 
 def create_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(stray_message, F.chat.type == "private")
+    router.message.register(unknown_command, Magic(F.text.startswith("/")))
+    router.message.register(stray_message, Magic(F.chat.type == "private"))
     router.callback_query.register(unknown_button)
     return router

@@ -9,6 +9,7 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.filters import Magic
 from core.jobs import reschedule
 from core.tenants import mark_chat_blocked, mark_chat_reachable, move_chat
 
@@ -43,6 +44,6 @@ async def chat_migrated_from(message: Message, sessions: async_sessionmaker[Asyn
 def create_router() -> Router:
     router = Router(name="membership")
     router.my_chat_member.register(bot_membership_changed)
-    router.message.register(chat_migrated_to, F.migrate_to_chat_id)
-    router.message.register(chat_migrated_from, F.migrate_from_chat_id)
+    router.message.register(chat_migrated_to, Magic(F.migrate_to_chat_id))
+    router.message.register(chat_migrated_from, Magic(F.migrate_from_chat_id))
     return router

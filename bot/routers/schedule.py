@@ -10,6 +10,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.filters import Magic
 from bot.schedule_words import describe_cron_words, every_interval_words
 from bot.texts import t
 from core.clock import utcnow
@@ -224,5 +225,5 @@ def create_router() -> Router:
     router = Router(name="schedule")
     router.message.register(schedule, Command("schedule"))
     router.message.register(threshold, Command("threshold"))
-    router.callback_query.register(schedule_preset, F.data.startswith(CALLBACK_PREFIX))
+    router.callback_query.register(schedule_preset, Magic(F.data.startswith(CALLBACK_PREFIX)))
     return router

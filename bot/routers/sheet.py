@@ -15,6 +15,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import render
+from bot.filters import Magic
 from bot.texts import t
 from core.exporters.sheets import SheetsExporter
 from core.settings import Settings
@@ -110,6 +111,6 @@ def _status(lang: str, tenant: Tenant, settings: Settings) -> str:
 
 def create_router() -> Router:
     router = Router(name="sheet")
-    router.message.register(sheet_in_group, Command("sheet"), F.chat.type != "private")
+    router.message.register(sheet_in_group, Command("sheet"), Magic(F.chat.type != "private"))
     router.message.register(sheet, Command("sheet"))
     return router

@@ -9,6 +9,7 @@ from aiogram.types import Message
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.filters import Magic
 from bot.texts import t
 from core.settings import Settings
 from core.tenants import storable_name
@@ -60,7 +61,7 @@ async def cancel(message: Message, lang: str, state: FSMContext) -> None:
 
 def create_router() -> Router:
     router = Router(name="start")
-    router.message.register(start, CommandStart(), F.chat.type == "private")
+    router.message.register(start, CommandStart(), Magic(F.chat.type == "private"))
     router.message.register(start_in_group, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(cancel, Command("cancel"))
