@@ -27,6 +27,3 @@ class Magic(Filter):
     async def __call__(self, event: TelegramObject) -> Any:
         # The value as aiogram would use it: falsy rejects, a dict adds handler arguments.
         return self.magic.resolve(event)
-
-    def __str__(self) -> str:
-        return f"Magic({self.magic!r})"

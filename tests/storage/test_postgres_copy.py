@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import snapshot_store
 from core.report import build_report
 from core.stock_report import StockReport, StockRow
-from core.wb.models import Card, CardSize, RemainsRow
+from core.wb.models import RemainsRow
 from tests.conftest import BACKEND
+from tests.storage.catalogue import three_size_cards
 from tests.storage.tenants import add_tenant
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's COPY")
@@ -57,21 +58,7 @@ def _watched(report: StockReport) -> _WatchedRows:
 
 def _large_report(units: int) -> StockReport:
     """Several COPY slices of rows: 1,000 products, 3 sizes, 2 warehouses each."""
-    cards = [
-        Card(
-            nm_id,
-            nm_id,
-            f"ART-{nm_id}",
-            "Brand",
-            "Title",
-            "Subject",
-            tuple(
-                CardSize(nm_id * 10 + k, size, size, (f"b{nm_id}-{size}",))
-                for k, size in enumerate(("S", "M", "L"))
-            ),
-        )
-        for nm_id in range(1, 1_001)
-    ]
+    cards = three_size_cards(1_000)
     remains = [
         RemainsRow(
             c.nm_id,

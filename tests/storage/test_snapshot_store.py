@@ -18,8 +18,9 @@ from core.report import (
     moscow_window,
 )
 from core.stock_report import StockReport, StockRow, WarehouseKind
-from core.wb.models import Card, CardSize, FbsStock, Order, RemainsRow, SellerWarehouse
+from core.wb.models import FbsStock, Order, RemainsRow, SellerWarehouse
 from storage.models import SnapshotRow, StoredOrder
+from tests.storage.catalogue import three_size_cards
 from tests.storage.tenants import add_tenant
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
@@ -102,21 +103,7 @@ async def test_a_saved_report_loads_back_unchanged(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     tenant_id = await tenant(sessions)
-    cards = [
-        Card(
-            nm_id,
-            nm_id,
-            f"ART-{nm_id}",
-            "Brand",
-            "Title",
-            "Subject",
-            tuple(
-                CardSize(nm_id * 10 + k, size, size, (f"b{nm_id}-{size}",))
-                for k, size in enumerate(("S", "M", "L"))
-            ),
-        )
-        for nm_id in range(1, 1_200)
-    ]
+    cards = three_size_cards(1_199)
     remains = [
         RemainsRow(
             c.nm_id, c.vendor_code, s.barcodes[0], s.tech_size, "Brand", "Subject", (("Тула", 3),)
