@@ -320,11 +320,10 @@ async def _copy(
 
 async def _sliced(rows: Iterable[dict[str, Any]]) -> AsyncIterator[tuple[Any, ...]]:
     """The rows as COPY records, letting the event loop run after every `_COPY_SLICE`."""
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, _COPY_SLICE)):
-        for row in chunk:
-            yield tuple(row.values())
-        await asyncio.sleep(0)
+    for count, row in enumerate(rows, 1):
+        yield tuple(row.values())
+        if count % _COPY_SLICE == 0:
+            await asyncio.sleep(0)
 
 
 async def _sqlite_executemany(
