@@ -39,8 +39,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.fast_dataclass import positional_constructor
 from core.stock_report import (
     DataPart,
     LowStockItem,
@@ -142,85 +144,102 @@ def _warehouse_kind(name: str, warehouse_type: str, seller_names: frozenset[str]
     return WarehouseKind.WB
 
 
-class _Size:
-    """One size of a product, with its figures: warehouse name -> units, per kind of figure
-    and kind of warehouse (`figures[figure + kind]`, see the slots below; None until some).
-
-    The lookups (barcode, tech size, chrt_id) lead straight to it. The figures used to be six
-    dicts keyed by (nm_id, chrt_id, tech_size); hashing that tuple on every order and every
-    pop cost 6-13 % of a large seller's build (docs/performance.md, item 30).
-    """
-
-    __slots__ = ("barcode", "chrt_id", "figures", "nm_id", "tech_size")
-
-    def __init__(self, nm_id: int, chrt_id: int | None, tech_size: str, barcode: str) -> None:
-        self.nm_id = nm_id
-        self.chrt_id = chrt_id  # None: a size the cards do not have
-        self.tech_size = tech_size
-        self.barcode = barcode
-        self.figures: list[dict[str, int] | None] = [None] * 6
-
-
-# Offsets into _Size.figures: a figure's slot plus the warehouse kind's offset.
-_STOCK, _ORDERED, _CANCELLED = 0, 2, 4
+# A size's record in _Catalogue.table: these fields, then its figures at offset figure + kind
+# of warehouse, each a dict warehouse name -> units (None until some).
+_NM_ID, _CHRT_ID, _TECH_SIZE, _BARCODE = 0, 1, 2, 3  # chrt_id None: a size the cards lack
+_STOCK, _ORDERED, _CANCELLED = 4, 6, 8
 _AT_WB, _AT_SELLER = 0, 1
+_NO_FIGURES = (None,) * 6
 
 
 class _Catalogue:
-    """Lookups from the cards, growing with products and sizes seen only in other data."""
+    """Lookups from the cards, growing with products and sizes seen only in other data.
+
+    A size is a record of ten consecutive items in one flat list, `table`, and the lookups
+    lead to its offset there. An object per size (~70,000 for a large seller, each with a list
+    of its figures) made the collection after the stock was placed walk ~330,000 young
+    objects: 0.1 s, a tenth of the build (docs/performance.md, part 8). Integers and strings
+    are not tracked by the collector, nor are dicts holding only them.
+    """
 
     def __init__(self, cards: Sequence[Card]) -> None:
         # nm_id -> (vendor_code, brand, subject, title)
         self.products: dict[int, tuple[str, str, str, str]] = {}
-        # nm_id -> its sizes: the card's in card order, then sizes seen only in other data
-        self.sizes: dict[int, list[_Size]] = {}
+        # nm_id -> its sizes' offsets: the card's in card order, then sizes seen only in
+        # other data
+        self.sizes: dict[int, list[int]] = {}
         self.card_sizes: dict[int, int] = {}
-        self.by_barcode: dict[str, _Size] = {}
-        self.by_tech_size: dict[tuple[int, str], _Size] = {}
-        self.by_chrt: dict[int, _Size] = {}
-        seen: set[tuple[int, int, str]] = set()
+        self.table: list[Any] = []
+        self.by_barcode: dict[str, int] = {}
+        self.by_tech_size: dict[int, dict[str, int]] = {}  # nm_id -> tech size -> offset
+        self.by_chrt: dict[int, int] = {}
+        products, table, by_barcode = self.products, self.table, self.by_barcode
+        by_chrt = self.by_chrt
         for card in cards:
             nm_id = card.nm_id
-            if nm_id in self.products:
+            if nm_id in products:
                 continue
-            self.products[nm_id] = (card.vendor_code, card.brand, card.subject, card.title)
+            products[nm_id] = (card.vendor_code, card.brand, card.subject, card.title)
             self.card_sizes[nm_id] = len(card.sizes)
-            sizes = self.sizes[nm_id] = []
+            own: list[int] = []
+            self.sizes[nm_id] = own
+            by_name: dict[str, int] = {}
+            self.by_tech_size[nm_id] = by_name
             for card_size in card.sizes:
-                key = (nm_id, card_size.chrt_id, card_size.tech_size)
-                if key in seen:
-                    continue  # a size listed twice must not give its rows twice
-                seen.add(key)
-                size = _Size(
-                    nm_id,
+                chrt_id, tech_size, barcodes = (
                     card_size.chrt_id,
                     card_size.tech_size,
-                    card_size.barcodes[0] if card_size.barcodes else "",
+                    card_size.barcodes,
                 )
-                sizes.append(size)
-                self.by_chrt.setdefault(card_size.chrt_id, size)
-                self.by_tech_size.setdefault((nm_id, card_size.tech_size), size)
-                for barcode in card_size.barcodes:
-                    self.by_barcode.setdefault(barcode, size)
+                if tech_size in by_name and any(
+                    table[known + _CHRT_ID] == chrt_id and table[known + _TECH_SIZE] == tech_size
+                    for known in own
+                ):
+                    continue  # a size listed twice must not give its rows twice
+                offset = len(table)
+                table.extend(  # a size's record (the layout above)
+                    (
+                        nm_id,
+                        chrt_id,
+                        tech_size,
+                        barcodes[0] if barcodes else "",
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                )
+                own.append(offset)
+                by_chrt.setdefault(chrt_id, offset)
+                by_name.setdefault(tech_size, offset)
+                for barcode in barcodes:
+                    by_barcode.setdefault(barcode, offset)
 
-    def size_of(self, nm_id: int, barcode: str, tech_size: str) -> _Size:
+    def size_of(self, nm_id: int, barcode: str, tech_size: str) -> int:
         """The card size by barcode, else by tech size, else a size of its own (chrt_id None)."""
-        size = self.by_barcode.get(barcode)
-        if size is not None and size.nm_id == nm_id:
-            return size
-        size = self.by_tech_size.get((nm_id, tech_size))
-        if size is None:
-            size = _Size(nm_id, None, tech_size, barcode)
-            self.by_tech_size[nm_id, tech_size] = size
-            self.sizes.setdefault(nm_id, []).append(size)
-        return size
+        table = self.table
+        offset = self.by_barcode.get(barcode)
+        if offset is not None and table[offset] == nm_id:
+            return offset
+        by_name = self.by_tech_size.get(nm_id)
+        if by_name is None:
+            by_name = self.by_tech_size[nm_id] = {}
+        offset = by_name.get(tech_size)
+        if offset is None:
+            offset = by_name[tech_size] = len(table)
+            table.extend((nm_id, None, tech_size, barcode, None, None, None, None, None, None))
+            self.sizes.setdefault(nm_id, []).append(offset)
+        return offset
 
-    def take_sizes(self, nm_id: int) -> list[_Size]:
-        """The product's sizes in the report's order; the catalogue lets go of them."""
+    def take_sizes(self, nm_id: int) -> list[int]:
+        """The product's sizes in the report's order; the catalogue lets go of the list."""
         sizes = self.sizes.pop(nm_id, [])
         on_card = self.card_sizes.get(nm_id, 0)
         if len(sizes) - on_card > 1:
-            sizes[on_card:] = sorted(sizes[on_card:], key=lambda size: size.tech_size)
+            table = self.table
+            sizes[on_card:] = sorted(sizes[on_card:], key=lambda size: table[size + _TECH_SIZE])
         return sizes
 
 
@@ -364,44 +383,81 @@ class ReportBuilder:
             self._place_remains(remains)
             self._place_fbs(fbs_stocks, seller_names)
         # warehouse name -> (one shared object for the name: each order group brings its own
-        # copy, and the figures and rows would keep one per group; the orders' slot in
-        # _Size.figures when the type does not say it is the seller's).
+        # copy, and the figures and rows would keep one per group; the orders' slot in a
+        # size's record when the type does not say it is the seller's).
         self._places: dict[str, tuple[str, int]] = {}
 
     def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
         catalogue = self._catalogue
-        products = catalogue.products
+        products, table, by_barcode = catalogue.products, catalogue.table, catalogue.by_barcode
         in_transit = self._in_transit
-        slot = _STOCK + _AT_WB
         for row in remains:
-            size = catalogue.size_of(row.nm_id, row.barcode, row.tech_size)
-            if row.nm_id not in products:
-                products[row.nm_id] = (row.vendor_code, row.brand, row.subject, "")
+            nm_id = row.nm_id
+            # catalogue.size_of, its first (usual) lookup inline
+            size = by_barcode.get(row.barcode)
+            if size is None or table[size] != nm_id:
+                size = catalogue.size_of(nm_id, row.barcode, row.tech_size)
+            if nm_id not in products:
+                products[nm_id] = (row.vendor_code, row.brand, row.subject, "")
             at_size: dict[str, int] | None = None
             for name, quantity in row.warehouses:
                 if name == IN_TRANSIT_TO_BUYERS:
-                    in_transit.setdefault(row.nm_id, [0, 0])[0] += quantity
+                    in_transit.setdefault(nm_id, [0, 0])[0] += quantity
                 elif name == IN_TRANSIT_RETURNS:
-                    in_transit.setdefault(row.nm_id, [0, 0])[1] += quantity
+                    in_transit.setdefault(nm_id, [0, 0])[1] += quantity
                 elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
                     if at_size is None:
-                        at_size = size.figures[slot]
+                        at_size = table[size + _STOCK + _AT_WB]
                         if at_size is None:
-                            at_size = size.figures[slot] = {}
+                            at_size = table[size + _STOCK + _AT_WB] = {}
                     at_size[name] = at_size.get(name, 0) + quantity
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
-        by_chrt = self._catalogue.by_chrt
-        slot = _STOCK + _AT_SELLER
-        levels = {(fbs.warehouse_id, fbs.chrt_id): fbs.amount for fbs in fbs_stocks}
-        for (warehouse_id, chrt_id), amount in levels.items():
-            card_size = by_chrt.get(chrt_id)
-            if amount > 0 and card_size is not None:
+        names = list(seller_names.values())
+        if len(set(names)) < len(names) or any(name.startswith("#") for name in names):
+            self._place_fbs_levels(fbs_stocks, seller_names)
+            return
+        # Every warehouse id has a name no other has (an unknown id is "#<id>"), and every
+        # chrt_id leads to a size of its own: a reading for (name, size) is the level of its
+        # (warehouse, chrt_id), and the last one replaces the earlier ones in place.
+        by_chrt, table = self._catalogue.by_chrt, self._catalogue.table
+        warehouse_id: int | None = None
+        name = ""
+        for fbs in fbs_stocks:
+            size = by_chrt.get(fbs.chrt_id)
+            if size is None:
+                continue
+            if fbs.warehouse_id != warehouse_id:
+                warehouse_id = fbs.warehouse_id
                 name = seller_names.get(warehouse_id, f"#{warehouse_id}")
-                at_seller = card_size.figures[slot]
+            slot = size + _STOCK + _AT_SELLER
+            at_seller = table[slot]
+            if fbs.amount > 0:
                 if at_seller is None:
-                    at_seller = card_size.figures[slot] = {}
-                at_seller[name] = at_seller.get(name, 0) + amount
+                    at_seller = table[slot] = {}
+                at_seller[name] = fbs.amount
+            elif at_seller is not None:
+                at_seller.pop(name, None)
+
+    def _place_fbs_levels(
+        self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]
+    ) -> None:
+        """Seller warehouses sharing a name: the last reading of each (warehouse, chrt_id),
+        added up per name."""
+        levels: dict[int, dict[int, int]] = {}
+        for fbs in fbs_stocks:
+            levels.setdefault(fbs.warehouse_id, {})[fbs.chrt_id] = fbs.amount
+        by_chrt, table = self._catalogue.by_chrt, self._catalogue.table
+        for warehouse_id, amounts in levels.items():
+            name = seller_names.get(warehouse_id, f"#{warehouse_id}")
+            for chrt_id, amount in amounts.items():
+                size = by_chrt.get(chrt_id)
+                if amount > 0 and size is not None:
+                    slot = size + _STOCK + _AT_SELLER
+                    at_seller = table[slot]
+                    if at_seller is None:
+                        at_seller = table[slot] = {}
+                    at_seller[name] = at_seller.get(name, 0) + amount
 
     def add_orders(self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]) -> None:
         """Add order groups counted for `window` (naive Moscow start and end; see OrderCounts).
@@ -414,8 +470,7 @@ class ReportBuilder:
         if self._finished:
             raise RuntimeError("the report is already built")
         catalogue = self._catalogue
-        by_barcode = catalogue.by_barcode
-        products = catalogue.products
+        products, table, by_barcode = catalogue.products, catalogue.table, catalogue.by_barcode
         seller_names = self._seller_names
         places = self._places
         seller_slot = _ORDERED + _AT_SELLER
@@ -425,7 +480,7 @@ class ReportBuilder:
                 # catalogue.size_of, with its first (usual) lookup inline; a card's size means
                 # a known product.
                 size = by_barcode.get(barcode)
-                if size is None or size.nm_id != nm_id:
+                if size is None or table[size] != nm_id:
                     size = catalogue.size_of(nm_id, barcode, tech_size)
                     if nm_id not in products:
                         products[nm_id] = (article, "", "", "")
@@ -436,16 +491,16 @@ class ReportBuilder:
                 name, slot = place
                 if seller_type:
                     slot = seller_slot
-                figures = size.figures
-                at_size = figures[slot]
+                slot += size
+                at_size = table[slot]
                 if at_size is None:
-                    at_size = figures[slot] = {}
+                    at_size = table[slot] = {}
                 at_size[name] = at_size.get(name, 0) + n
                 if is_cancel:
                     slot += _CANCELLED - _ORDERED
-                    at_size = figures[slot]
+                    at_size = table[slot]
                     if at_size is None:
-                        at_size = figures[slot] = {}
+                        at_size = table[slot] = {}
                     at_size[name] = at_size.get(name, 0) + n
 
     def finish(
@@ -477,6 +532,7 @@ class ReportBuilder:
 _NOTHING: dict[str, int] = {}
 # tuple.__new__(StockRow, values) is StockRow(*values) without the generated __new__'s call.
 _new_tuple = tuple.__new__
+_new_summary = positional_constructor(ProductSummary)
 
 
 def _assemble(
@@ -489,31 +545,42 @@ def _assemble(
     low_stock_threshold: float,
     part_times: dict[DataPart, datetime | None],
 ) -> StockReport:
-    rows: list[StockRow] = []
     summaries: list[ProductSummary] = []
     low_stock: list[LowStockItem] = []
-    kinds = ((WarehouseKind.WB, _AT_WB), (WarehouseKind.SELLER, _AT_SELLER))
+    # (kind, its offset, its stock, ordered and cancelled slots in a size's record)
+    kinds = tuple(
+        (kind, at_kind, _STOCK + at_kind, _ORDERED + at_kind, _CANCELLED + at_kind)
+        for kind, at_kind in ((WarehouseKind.WB, _AT_WB), (WarehouseKind.SELLER, _AT_SELLER))
+    )
+    table = catalogue.table
+    rows: list[StockRow] = []
     append_row = rows.append
     # The hottest loop of a sync (a row per size and warehouse, a million for a large
     # seller): locals only, and a size's stock-only rows (no orders, so no cover) take a
     # shorter path. Same rows, same order, same arithmetic as days_of_cover.
-    for nm_id, (vendor_code, brand, subject, title) in sorted(
-        catalogue.products.items(), key=lambda item: (item[1][0], item[0])
-    ):
-        # Taken: the figures go as the rows grow (a large seller's are ~60 MB).
+    products = catalogue.products
+    # By vendor code, then nm_id: two stable sorts on plain keys take half the time of one
+    # on (vendor code, nm_id) tuples.
+    by_nm_id = sorted(products)
+    by_nm_id.sort(key=lambda nm_id: products[nm_id][0])
+    for nm_id in by_nm_id:
+        vendor_code, brand, subject, title = products[nm_id]
         sizes = catalogue.take_sizes(nm_id)
-        units = {WarehouseKind.WB: 0, WarehouseKind.SELLER: 0}
+        units = [0, 0]  # at WB, at the seller's
         product_orders = product_cancelled = 0
-        for kind, at_kind in kinds:
+        for kind, at_kind, stock_slot, ordered_slot, cancelled_slot in kinds:
             kind_units = 0
             for size in sizes:
-                figures = size.figures
-                at_stock = figures[_STOCK + at_kind]
-                at_ordered = figures[_ORDERED + at_kind]
+                at_stock = table[size + stock_slot]
+                at_ordered = table[size + ordered_slot]
                 if at_ordered is None:
                     if at_stock is None:
                         continue
-                    chrt_id, size_name, barcode = size.chrt_id, size.tech_size, size.barcode
+                    chrt_id, size_name, barcode = (
+                        table[size + _CHRT_ID],
+                        table[size + _TECH_SIZE],
+                        table[size + _BARCODE],
+                    )
                     for name in sorted(at_stock):
                         units_here = at_stock[name]
                         append_row(
@@ -535,13 +602,17 @@ def _assemble(
                         )
                         kind_units += units_here
                     continue
-                at_cancelled = figures[_CANCELLED + at_kind] or _NOTHING
+                at_cancelled = table[size + cancelled_slot] or _NOTHING
                 if at_stock is None:
                     at_stock = _NOTHING
                     names = sorted(at_ordered)
                 else:
                     names = sorted(at_stock | at_ordered)
-                chrt_id, size_name, barcode = size.chrt_id, size.tech_size, size.barcode
+                chrt_id, size_name, barcode = (
+                    table[size + _CHRT_ID],
+                    table[size + _TECH_SIZE],
+                    table[size + _BARCODE],
+                )
                 for name in names:
                     units_here = at_stock.get(name, 0)
                     n = at_ordered.get(name, 0)
@@ -567,25 +638,27 @@ def _assemble(
                     kind_units += units_here
                     product_orders += n
                     product_cancelled += c
-            units[kind] = kind_units
-        fbo, fbs = units[WarehouseKind.WB], units[WarehouseKind.SELLER]
+            units[at_kind] = kind_units
+        for size in sizes:  # the figures go as the rows grow (a large seller's are ~60 MB)
+            table[size + _STOCK : size + _CANCELLED + 2] = _NO_FIGURES
+        fbo, fbs = units
         to_buyers, returns = in_transit.get(nm_id, (0, 0))
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
         summaries.append(
-            ProductSummary(
-                nm_id=nm_id,
-                vendor_code=vendor_code,
-                brand=brand,
-                subject=subject,
-                title=title,
-                sizes=len(sizes),
-                fbo_units=fbo,
-                fbs_units=fbs,
-                in_transit_to_buyers=to_buyers,
-                in_transit_returns=returns,
-                orders=product_orders,
-                cancelled=product_cancelled,
-                days_of_cover=cover,
+            _new_summary(  # ProductSummary's fields in order
+                nm_id,
+                vendor_code,
+                brand,
+                subject,
+                title,
+                len(sizes),
+                fbo,
+                fbs,
+                to_buyers,
+                returns,
+                product_orders,
+                product_cancelled,
+                cover,
             )
         )
         if cover is not None and cover < low_stock_threshold:
@@ -593,6 +666,7 @@ def _assemble(
     # The rows are all made: the catalogue (~20 MB for a large seller) goes now, so that
     # copying the rows into the report does not add to it.
     catalogue.products.clear()
+    table.clear()
     catalogue.sizes.clear()
 
     # A stable sort: equal (cover, vendor_code) keep the products' nm_id order.

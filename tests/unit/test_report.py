@@ -445,6 +445,51 @@ def test_repeated_fbs_reading_replaces_the_earlier_one() -> None:
     assert built.totals.fbs_units == 5
 
 
+def test_an_fbs_reading_of_nothing_replaces_the_earlier_stock() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"), (12, "M", "112"))],
+        fbs=[FbsStock(501, 11, 3), FbsStock(501, 12, 2), FbsStock(501, 11, 0)],
+    )
+    assert [(r.size, r.warehouse, r.stock) for r in built.rows] == [("M", "Мой склад", 2)]
+
+
+def test_repeated_fbs_readings_at_two_warehouses_of_one_name_add_up() -> None:
+    """Levels are per warehouse id: the last reading of each, summed under the shared name."""
+    twin = SellerWarehouse(id=502, name=MY_WAREHOUSE.name, office_id=2, delivery_type=1)
+    built = build_report(
+        cards=[card(1, "X", (11, "S", "111"))],
+        remains=[],
+        seller_warehouses=[MY_WAREHOUSE, twin],
+        fbs_stocks=[
+            FbsStock(501, 11, 3),
+            FbsStock(502, 11, 4),
+            FbsStock(501, 11, 5),
+            FbsStock(502, 11, 0),  # the twin's stock ran out
+            FbsStock(502, 11, 2),
+            FbsStock(501, 11, 1),
+        ],
+        orders=[],
+        now_utc=NOW,
+    )
+    assert [(r.warehouse, r.stock) for r in built.rows] == [(MY_WAREHOUSE.name, 3)]
+
+
+def test_a_size_listed_twice_on_its_card_is_one_size() -> None:
+    built = _build(
+        cards=[
+            card(1, "X", (11, "S", "111"), (12, "M", "112"), (11, "S", "111")),
+            # Two sizes of one tech size stay two; only the exact repeat goes.
+            card(2, "Y", (21, "M", "211"), (22, "M", "212"), (22, "M", "212")),
+        ],
+        remains=[
+            remains(1, "X", "111", "S", ("Коледино", 3)),
+            remains(2, "Y", "212", "M", ("Коледино", 4)),
+        ],
+    )
+    assert [(r.nm_id, r.chrt_id, r.stock) for r in built.rows] == [(1, 11, 3), (2, 22, 4)]
+    assert [p.sizes for p in built.products] == [2, 2]
+
+
 def test_moscow_window_converts_utc_to_naive_moscow_time() -> None:
     assert moscow_window(datetime(2026, 1, 1, 22, 30, tzinfo=UTC), 7) == (
         datetime(2025, 12, 26, 1, 30),
