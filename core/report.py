@@ -49,9 +49,10 @@ from core.stock_report import (
     ProductSummary,
     ReportTotals,
     StockReport,
-    StockRow,
+    StockRows,
     WarehouseFigures,
     WarehouseKind,
+    row_values,
 )
 from core.wb.models import Card, FbsStock, Order, RemainsRow, SellerWarehouse
 
@@ -288,20 +289,19 @@ def warehouse_figures(
     rows must come product by product in the products' order (build_report and the stored
     report keep them so).
     """
-    rows = report.rows
-    count = len(rows)
-    index = 0
+    rows = row_values(report.rows)
+    row = next(rows, None)
     wb = WarehouseKind.WB
     window_days = report.window_days
     for product in report.products:
         nm_id = product.nm_id
         # (at a seller warehouse, warehouse name) -> [stock, orders, cancelled]
         sums: dict[tuple[bool, str], list[int]] = {}
-        while index < count:
-            row_nm_id, _, _, _, name, kind, stock, orders, cancelled, _ = rows[index]
+        while row is not None:
+            row_nm_id, _, _, _, name, kind, stock, orders, cancelled, _ = row
             if row_nm_id != nm_id:
                 break
-            index += 1
+            row = next(rows, None)
             key = (kind is not wb, name)
             total = sums.get(key)
             if total is None:
@@ -324,8 +324,8 @@ def warehouse_figures(
                 for (seller, name), (stock, orders, cancelled) in sorted(sums.items())
             ),
         )
-    if index != count:
-        raise ValueError(f"the rows of product {rows[index].nm_id} are out of the products' order")
+    if row is not None:
+        raise ValueError(f"the rows of product {row[0]} are out of the products' order")
 
 
 @contextmanager
@@ -530,8 +530,6 @@ class ReportBuilder:
 
 
 _NOTHING: dict[str, int] = {}
-# tuple.__new__(StockRow, values) is StockRow(*values) without the generated __new__'s call.
-_new_tuple = tuple.__new__
 _new_summary = positional_constructor(ProductSummary)
 
 
@@ -553,11 +551,12 @@ def _assemble(
         for kind, at_kind in ((WarehouseKind.WB, _AT_WB), (WarehouseKind.SELLER, _AT_SELLER))
     )
     table = catalogue.table
-    rows: list[StockRow] = []
-    append_row = rows.append
+    values: list[Any] = []  # the rows' values, row after row (see StockRows)
+    add_row = values.extend
     # The hottest loop of a sync (a row per size and warehouse, a million for a large
     # seller): locals only, and a size's stock-only rows (no orders, so no cover) take a
-    # shorter path. Same rows, same order, same arithmetic as days_of_cover.
+    # shorter path. Same rows, same order, same arithmetic as days_of_cover. Most sizes have
+    # one to three rows of a kind, too few for extends per size and column to pay.
     products = catalogue.products
     # By vendor code, then nm_id: two stable sorts on plain keys take half the time of one
     # on (vendor code, nm_id) tuples.
@@ -583,22 +582,8 @@ def _assemble(
                     )
                     for name in sorted(at_stock):
                         units_here = at_stock[name]
-                        append_row(
-                            _new_tuple(
-                                StockRow,
-                                (
-                                    nm_id,
-                                    chrt_id,
-                                    barcode,
-                                    size_name,
-                                    name,
-                                    kind,
-                                    units_here,
-                                    0,
-                                    0,
-                                    None,
-                                ),
-                            )
+                        add_row(
+                            (nm_id, chrt_id, barcode, size_name, name, kind, units_here, 0, 0, None)
                         )
                         kind_units += units_here
                     continue
@@ -618,21 +603,18 @@ def _assemble(
                     n = at_ordered.get(name, 0)
                     c = at_cancelled.get(name, 0)
                     net = n - c
-                    append_row(
-                        _new_tuple(
-                            StockRow,
-                            (
-                                nm_id,
-                                chrt_id,
-                                barcode,
-                                size_name,
-                                name,
-                                kind,
-                                units_here,
-                                n,
-                                c,
-                                units_here * window_days / net if net > 0 else None,
-                            ),
+                    add_row(
+                        (
+                            nm_id,
+                            chrt_id,
+                            barcode,
+                            size_name,
+                            name,
+                            kind,
+                            units_here,
+                            n,
+                            c,
+                            units_here * window_days / net if net > 0 else None,
                         )
                     )
                     kind_units += units_here
@@ -679,7 +661,7 @@ def _assemble(
         window_end=window_end,
         low_stock_threshold=low_stock_threshold,
         products=tuple(summaries),
-        rows=tuple(rows),
+        rows=StockRows(values),
         totals=ReportTotals(
             products=len(summaries),
             sizes=sum(summary.sizes for summary in summaries),

@@ -40,6 +40,7 @@ from core.stock_report import (
     StockReport,
     StockRow,
     WarehouseKind,
+    row_values,
 )
 from core.wb.models import Order
 from storage.models import DailyTotal, SnapshotMeta, SnapshotProduct, SnapshotRow, StoredOrder
@@ -126,18 +127,29 @@ async def save_report(
         {
             "tenant_id": tenant_id,
             "position": position,
-            "nm_id": r.nm_id,
-            "chrt_id": r.chrt_id,
-            "barcode": r.barcode,
-            "size": r.size,
-            "warehouse": r.warehouse,
-            "kind": str(r.kind),
-            "stock": r.stock,
-            "orders": r.orders,
-            "cancelled": r.cancelled,
-            "days_of_cover": r.days_of_cover,
+            "nm_id": nm_id,
+            "chrt_id": chrt_id,
+            "barcode": barcode,
+            "size": size,
+            "warehouse": warehouse,
+            "kind": str(kind),
+            "stock": stock,
+            "orders": orders,
+            "cancelled": cancelled,
+            "days_of_cover": cover,
         }
-        for position, r in enumerate(report.rows)
+        for position, (
+            nm_id,
+            chrt_id,
+            barcode,
+            size,
+            warehouse,
+            kind,
+            stock,
+            orders,
+            cancelled,
+            cover,
+        ) in enumerate(row_values(report.rows))
     )
     await _insert_all(session, _PRODUCTS, products)
     await _insert_all(session, _ROWS, rows)

@@ -5,6 +5,7 @@ Both writers render exactly these tables, so the file and the sheet can never di
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from core.stock_report import (
     StockRow,
     WarehouseFigures,
     WarehouseKind,
+    row_values,
 )
 
 Cell = str | int | float | None
@@ -123,9 +125,9 @@ def info_lines(report: StockReport, texts: ExportTexts, tz: str, now: datetime) 
     return [[f"{data_time}; {window}"], [texts["ages"].format(parts=", ".join(ages))], [formula]]
 
 
-def warehouse_columns(rows: tuple[StockRow, ...]) -> list[WarehouseColumn]:
+def warehouse_columns(rows: Sequence[StockRow]) -> list[WarehouseColumn]:
     """Every warehouse any row has: WB warehouses by name, then the seller's by name."""
-    seen = {(row.kind, row.warehouse) for row in rows}
+    seen = {(kind, warehouse) for _, _, _, _, warehouse, kind, _, _, _, _ in row_values(rows)}
     order = {WarehouseKind.WB: 0, WarehouseKind.SELLER: 1}
     ordered = sorted(seen, key=lambda key: (order[key[0]], key[1].casefold(), key[1]))
     return [WarehouseColumn(kind=kind, name=name) for kind, name in ordered]
@@ -253,18 +255,20 @@ def sizes_table(report: StockReport, texts: ExportTexts, tz: str, now: datetime)
     rows = info_lines(report, texts, tz, now)
     header_row = len(rows)
     rows.append(titles)
-    for stock_row in report.rows:
+    for nm_id, _, barcode, size, warehouse, kind, stock, orders, _, cover in row_values(
+        report.rows
+    ):
         rows.append(
             [
-                vendor_codes.get(stock_row.nm_id, ""),
-                stock_row.nm_id,
-                stock_row.size,
-                stock_row.barcode,
-                stock_row.warehouse,
-                _kind_label(stock_row.kind, texts),
-                stock_row.stock,
-                stock_row.orders,
-                cover_cell(stock_row.days_of_cover, texts),
+                vendor_codes.get(nm_id, ""),
+                nm_id,
+                size,
+                barcode,
+                warehouse,
+                _kind_label(kind, texts),
+                stock,
+                orders,
+                cover_cell(cover, texts),
             ]
         )
     return Table(
