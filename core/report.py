@@ -67,8 +67,8 @@ SELLER_WAREHOUSE_TYPE = "Склад продавца"
 # the type, and a database gives it as a number instead of a string per order.
 OrderKey = tuple[int, str, str, str, str, bool, bool]
 # An OrderKey's fields followed by how many orders have them (a database row, unpacked as is;
-# SQLite gives the two flags as 0 or 1).
-OrderGroup = tuple[int, str, str, str, str, bool, bool, int]
+# SQLite gives the two flags as 0 or 1, and the warehouse name as its UTF-8 bytes).
+OrderGroup = tuple[int, str, str, str, str | bytes, bool, bool, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,10 +382,10 @@ class ReportBuilder:
             self._seller_names = frozenset(seller_names.values())
             self._place_remains(remains)
             self._place_fbs(fbs_stocks, seller_names)
-        # warehouse name -> (one shared object for the name: each order group brings its own
-        # copy, and the figures and rows would keep one per group; the orders' slot in a
-        # size's record when the type does not say it is the seller's).
-        self._places: dict[str, tuple[str, int]] = {}
+        # warehouse name, as text or bytes -> (one shared object for the name: each order
+        # group brings its own copy, and the figures and rows would keep one per group; the
+        # orders' slot in a size's record when the type does not say it is the seller's).
+        self._places: dict[str | bytes, tuple[str, int]] = {}
 
     def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
         catalogue = self._catalogue
@@ -471,7 +471,6 @@ class ReportBuilder:
             raise RuntimeError("the report is already built")
         catalogue = self._catalogue
         products, table, by_barcode = catalogue.products, catalogue.table, catalogue.by_barcode
-        seller_names = self._seller_names
         places = self._places
         seller_slot = _ORDERED + _AT_SELLER
         # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
@@ -486,8 +485,7 @@ class ReportBuilder:
                         products[nm_id] = (article, "", "", "")
                 place = places.get(name)
                 if place is None:
-                    kind = _AT_SELLER if name in seller_names else _AT_WB
-                    place = places[name] = (name, _ORDERED + kind)
+                    place = places[name] = self._place(name)
                 name, slot = place
                 if seller_type:
                     slot = seller_slot
@@ -502,6 +500,15 @@ class ReportBuilder:
                     if at_size is None:
                         at_size = table[slot] = {}
                     at_size[name] = at_size.get(name, 0) + n
+
+    def _place(self, name: str | bytes) -> tuple[str, int]:
+        """A warehouse name's shared object and orders slot, the same for its text and bytes."""
+        text = name.decode() if isinstance(name, bytes) else name
+        place = self._places.get(text)
+        if place is None:
+            kind = _AT_SELLER if text in self._seller_names else _AT_WB
+            place = self._places[text] = (text, _ORDERED + kind)
+        return place
 
     def finish(
         self,

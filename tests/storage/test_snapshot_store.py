@@ -272,7 +272,12 @@ async def test_order_groups_come_in_small_partitions_inside_the_sessions_transac
         await session.commit()
     assert len(partitions) >= 3
     assert max(len(groups) for groups in partitions) <= snapshot_store._DRIVER_PARTITION
-    groups = [tuple(group) for groups in partitions for group in groups]
+    # SQLite gives the warehouse names as UTF-8 bytes (the report decodes each name once).
+    names = {type(group[4]) for groups in partitions for group in groups}
+    assert names == ({bytes} if session.bind.dialect.name == "sqlite" else {str})
+    groups = [
+        (*group[:4], _text(group[4]), *group[5:]) for groups in partitions for group in groups
+    ]
     assert sorted(groups) == sorted(
         (
             o.nm_id,
@@ -336,3 +341,7 @@ async def test_the_windows_orders_are_read_from_the_index_alone(
     }
     (index,) = (i for i in StoredOrder.__table__.indexes if i.name == "ix_orders_window")
     assert used == {column.name for column in index.columns}
+
+
+def _text(name: str | bytes) -> str:
+    return name.decode() if isinstance(name, bytes) else name

@@ -746,7 +746,9 @@ def test_orders_added_one_row_at_a_time_give_the_report_of_their_counts(
     cards, remains_rows, fbs, orders = inputs
     expected = _build(cards=cards, remains=remains_rows, fbs=fbs, orders=orders)
     builder = _builder(list(cards), list(remains_rows), list(fbs))
-    for group in _groups_of_one(orders):
+    for i, group in enumerate(_groups_of_one(orders)):
+        if i % 2:  # as SQLite gives it: the warehouse name's UTF-8 bytes
+            group = (*group[:4], str(group[4]).encode(), *group[5:])
         builder.add_orders((WINDOW_START, WINDOW_END), [group])
     assert builder.finish() == expected
 
