@@ -61,7 +61,7 @@ class StockRows(Sequence[StockRow]):
     A large seller's report has 226,000-548,000 rows. As tuples each row was an object that
     the garbage collector walked in every collection while the report lived (0.12 s for the
     7-day report's first one, docs/performance.md, part 8); a list is one object. Reading a
-    row makes its StockRow then.
+    row makes its StockRow then. It takes the list over, uncopied: nothing else may change it.
     """
 
     __slots__ = ("_values",)
