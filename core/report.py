@@ -86,6 +86,11 @@ class OrderCounts:
     counts: Mapping[OrderKey, int]
 
 
+def warehouse_text(name: str | bytes) -> str:
+    """An order group's warehouse name as text (SQLite gives its UTF-8 bytes)."""
+    return name.decode() if isinstance(name, bytes) else name
+
+
 def moscow_window(now_utc: datetime, window_days: int) -> tuple[datetime, datetime]:
     """Return (window_start, window_end) as naive Moscow local times."""
     if now_utc.tzinfo is None:
@@ -503,7 +508,7 @@ class ReportBuilder:
 
     def _place(self, name: str | bytes) -> tuple[str, int]:
         """A warehouse name's shared object and orders slot, the same for its text and bytes."""
-        text = name.decode() if isinstance(name, bytes) else name
+        text = warehouse_text(name)
         place = self._places.get(text)
         if place is None:
             kind = _AT_SELLER if text in self._seller_names else _AT_WB

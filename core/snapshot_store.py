@@ -34,7 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from core.fast_dataclass import positional_constructor
-from core.report import SELLER_WAREHOUSE_TYPE, OrderCounts, OrderGroup, OrderKey, gc_paused
+from core.report import (
+    SELLER_WAREHOUSE_TYPE,
+    OrderCounts,
+    OrderGroup,
+    OrderKey,
+    gc_paused,
+    warehouse_text,
+)
 from core.stock_report import (
     DataPart,
     LowStockItem,
@@ -668,16 +675,12 @@ async def count_orders(
                     share(barcode, barcode),
                     share(tech_size, tech_size),
                     share(article, article),
-                    share(text := _text(warehouse), text),
+                    share(text := warehouse_text(warehouse), text),
                     bool(seller_type),
                     bool(cancel),
                 )
                 counts[order_key] = get(order_key, 0) + n
     return OrderCounts(window_start, window_end, counts)
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 async def prune_orders(session: AsyncSession, tenant_id: int, before: datetime) -> None:

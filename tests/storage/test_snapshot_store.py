@@ -16,6 +16,7 @@ from core.report import (
     build_report,
     count_orders,
     moscow_window,
+    warehouse_text,
 )
 from core.stock_report import StockReport, StockRow, WarehouseKind
 from core.wb.models import FbsStock, Order, RemainsRow, SellerWarehouse
@@ -276,7 +277,9 @@ async def test_order_groups_come_in_small_partitions_inside_the_sessions_transac
     names = {type(group[4]) for groups in partitions for group in groups}
     assert names == ({bytes} if session.bind.dialect.name == "sqlite" else {str})
     groups = [
-        (*group[:4], _text(group[4]), *group[5:]) for groups in partitions for group in groups
+        (*group[:4], warehouse_text(group[4]), *group[5:])
+        for groups in partitions
+        for group in groups
     ]
     assert sorted(groups) == sorted(
         (
@@ -341,7 +344,3 @@ async def test_the_windows_orders_are_read_from_the_index_alone(
     }
     (index,) = (i for i in StoredOrder.__table__.indexes if i.name == "ix_orders_window")
     assert used == {column.name for column in index.columns}
-
-
-def _text(name: str | bytes) -> str:
-    return name.decode() if isinstance(name, bytes) else name
