@@ -418,37 +418,8 @@ class ReportBuilder:
                     at_size[name] = at_size.get(name, 0) + quantity
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
-        names = list(seller_names.values())
-        if len(set(names)) < len(names) or any(name.startswith("#") for name in names):
-            self._place_fbs_levels(fbs_stocks, seller_names)
-            return
-        # Every warehouse id has a name no other has (an unknown id is "#<id>"), and every
-        # chrt_id leads to a size of its own: a reading for (name, size) is the level of its
-        # (warehouse, chrt_id), and the last one replaces the earlier ones in place.
-        by_chrt, table = self._catalogue.by_chrt, self._catalogue.table
-        warehouse_id: int | None = None
-        name = ""
-        for fbs in fbs_stocks:
-            size = by_chrt.get(fbs.chrt_id)
-            if size is None:
-                continue
-            if fbs.warehouse_id != warehouse_id:
-                warehouse_id = fbs.warehouse_id
-                name = seller_names.get(warehouse_id, f"#{warehouse_id}")
-            slot = size + _STOCK + _AT_SELLER
-            at_seller = table[slot]
-            if fbs.amount > 0:
-                if at_seller is None:
-                    at_seller = table[slot] = {}
-                at_seller[name] = fbs.amount
-            elif at_seller is not None:
-                at_seller.pop(name, None)
-
-    def _place_fbs_levels(
-        self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]
-    ) -> None:
-        """Seller warehouses sharing a name: the last reading of each (warehouse, chrt_id),
-        added up per name."""
+        # The last reading of each (warehouse, chrt_id), keyed a warehouse at a time: a tuple
+        # key per reading (140,000 for a large seller) cost a third of this step.
         levels: dict[int, dict[int, int]] = {}
         for fbs in fbs_stocks:
             levels.setdefault(fbs.warehouse_id, {})[fbs.chrt_id] = fbs.amount
