@@ -48,7 +48,7 @@ from core.stock_report import (
     ProductSummary,
     ReportTotals,
     StockReport,
-    StockRow,
+    StockRows,
     WarehouseKind,
     row_values,
 )
@@ -58,8 +58,6 @@ from storage.models import DailyTotal, SnapshotMeta, SnapshotProduct, SnapshotRo
 # Rows per INSERT statement: well under SQLite's and asyncpg's parameter limits.
 BATCH = 2000
 _LOAD_PARTITION = 10_000
-# tuple.__new__(StockRow, values) is StockRow(*values) without the generated __new__'s call.
-_new_tuple = tuple.__new__
 # Rows per fetch when reading through the driver (see _driver_rows): small, for the loop.
 _DRIVER_PARTITION = 2_000
 # Rows a PostgreSQL COPY encodes before the event loop runs again (see _copy): with it, the
@@ -247,7 +245,7 @@ async def _load_products(session: AsyncSession, tenant_id: int) -> tuple[Product
     return tuple(products)
 
 
-async def _load_rows(session: AsyncSession, tenant_id: int) -> tuple[StockRow, ...]:
+async def _load_rows(session: AsyncSession, tenant_id: int) -> StockRows:
     """The stored rows in their order, read through the driver (see _driver_rows).
 
     As ORM objects a large seller's 540,000 rows took 13 s of the event loop and ~1 GB.
@@ -271,26 +269,22 @@ async def _load_rows(session: AsyncSession, tenant_id: int) -> tuple[StockRow, .
     kinds = {kind.value: kind for kind in WarehouseKind}
     shared: dict[str, str] = {}  # one object per size and warehouse name, as when built
     share = shared.setdefault
-    rows: list[StockRow] = []
-    append = rows.append
+    values: list[Any] = []  # row after row, as a built report keeps them (StockRows)
+    add_row = values.extend
     async for partition in _driver_rows(await session.connection(), query):
-        with gc_paused():  # a tuple per row (see gc_paused); never across an await
-            for nm_id, chrt_id, barcode, size, warehouse, kind, *figures in partition:
-                append(
-                    _new_tuple(
-                        StockRow,
-                        (
-                            nm_id,
-                            chrt_id,
-                            barcode,
-                            share(size, size),
-                            share(warehouse, warehouse),
-                            kinds[kind],
-                            *figures,
-                        ),
-                    )
+        for nm_id, chrt_id, barcode, size, warehouse, kind, *figures in partition:
+            add_row(
+                (
+                    nm_id,
+                    chrt_id,
+                    barcode,
+                    share(size, size),
+                    share(warehouse, warehouse),
+                    kinds[kind],
+                    *figures,
                 )
-    return tuple(rows)
+            )
+    return StockRows(values)
 
 
 def _totals_dict(totals: ReportTotals) -> dict[str, int]:

@@ -192,7 +192,7 @@ class StockReport:
     window_end: datetime
     low_stock_threshold: float
     products: tuple[ProductSummary, ...]
-    rows: Sequence[StockRow]  # StockRows when built, a tuple when loaded
+    rows: Sequence[StockRow]  # StockRows, built or loaded
     totals: ReportTotals
     low_stock: tuple[LowStockItem, ...]
     part_times: dict[DataPart, datetime | None] = field(default_factory=dict)  # aware UTC

@@ -44,7 +44,7 @@ def test_rows_equal_a_tuple_of_the_same_rows_and_hash_alike() -> None:
 def test_values_are_plain_tuples_of_the_same_fields() -> None:
     assert [tuple(row) for row in ROWS] == list(row_values(flat(ROWS)))
     assert all(type(values) is tuple for values in flat(ROWS).values())
-    assert list(row_values(ROWS)) == list(ROWS)  # a loaded report's tuple of rows
+    assert list(row_values(ROWS)) == list(ROWS)  # any other sequence of rows
 
 
 def test_values_that_are_not_whole_rows_are_refused() -> None:
