@@ -39,10 +39,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.fast_dataclass import positional_constructor
 from core.stock_report import (
     DataPart,
     LowStockItem,
@@ -513,7 +513,7 @@ class ReportBuilder:
 
 
 _NOTHING: dict[str, int] = {}
-_new_summary = positional_constructor(ProductSummary)
+_new_summary = partial(tuple.__new__, ProductSummary)  # ProductSummary(*fields), no Python call
 
 
 def _assemble(
@@ -611,19 +611,21 @@ def _assemble(
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
         summaries.append(
             _new_summary(  # ProductSummary's fields in order
-                nm_id,
-                vendor_code,
-                brand,
-                subject,
-                title,
-                len(sizes),
-                fbo,
-                fbs,
-                to_buyers,
-                returns,
-                product_orders,
-                product_cancelled,
-                cover,
+                (
+                    nm_id,
+                    vendor_code,
+                    brand,
+                    subject,
+                    title,
+                    len(sizes),
+                    fbo,
+                    fbs,
+                    to_buyers,
+                    returns,
+                    product_orders,
+                    product_cancelled,
+                    cover,
+                )
             )
         )
         if cover is not None and cover < low_stock_threshold:
