@@ -6,7 +6,15 @@ import asyncio
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -16,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     Table,
+    bindparam,
     column,
     delete,
     func,
@@ -36,9 +45,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from core.fast_dataclass import positional_constructor
 from core.report import (
     SELLER_WAREHOUSE_TYPE,
+    BarcodeOrderGroup,
     OrderCounts,
     OrderGroup,
     OrderKey,
+    ReportBuilder,
     gc_paused,
     warehouse_text,
 )
@@ -60,6 +71,10 @@ BATCH = 2000
 _LOAD_PARTITION = 10_000
 # Rows per fetch when reading through the driver (see _driver_rows): small, for the loop.
 _DRIVER_PARTITION = 2_000
+# Up to _BARCODES_LOOKED_FOR barcodes, order_groups looks for them, so many per query (each
+# query walks the window's index entries); more, and it reads the whole window.
+_BARCODES_PER_QUERY = 500
+_BARCODES_LOOKED_FOR = 5_000
 # Rows a PostgreSQL COPY encodes before the event loop runs again (see _copy): with it, the
 # loop's longest stall while a large seller's snapshot is written was 12-18 ms.
 _COPY_SLICE = 1_000
@@ -524,9 +539,15 @@ async def load_orders(session: AsyncSession, tenant_id: int, since: datetime) ->
 
 
 async def order_groups(
-    session: AsyncSession, tenant_id: int, window_start: datetime, window_end: datetime
+    session: AsyncSession,
+    tenant_id: int,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    barcodes: Collection[str] | None = None,
 ) -> AsyncIterator[list[OrderGroup]]:
-    """The stored orders placed in [window_start, window_end), in groups, a partition at a time.
+    """The stored orders placed in [window_start, window_end), in groups, a partition at a time;
+    only those of `barcodes` when given.
 
     What core.report.count_orders computes from Order rows, from the database: the table
     already holds one row per srid (its latest change, see upsert_orders), so the window's
@@ -534,19 +555,80 @@ async def order_groups(
     (GROUP BY; a group per OrderKey); SQLite runs in this process, where sorting for a GROUP
     BY cost twice as much as taking the selected rows as they come (a large seller has nearly
     one group per order: 111,913 groups of 114,235 orders), so there each row is a group of
-    one. Either way core.report.ReportBuilder.add_orders takes them as they are; SQLite gives
-    the warehouse names as UTF-8 bytes (see window_orders_query).
+    one. Either way core.report.ReportBuilder takes them as they are; SQLite gives the
+    warehouse names as UTF-8 bytes (see window_orders_query).
     """
+    if barcodes is not None and not barcodes:
+        return
     connection = await session.connection()
-    query = window_orders_query(connection.dialect.name, tenant_id, window_start, window_end)
+    dialect = connection.dialect.name
+    if barcodes is None or len(barcodes) > _BARCODES_LOOKED_FOR:
+        queries = [window_orders_query(dialect, tenant_id, window_start, window_end)]
+    else:
+        ordered = sorted(barcodes)
+        queries = [
+            window_orders_query(
+                dialect,
+                tenant_id,
+                window_start,
+                window_end,
+                barcodes=ordered[i : i + _BARCODES_PER_QUERY],
+            )
+            for i in range(0, len(ordered), _BARCODES_PER_QUERY)
+        ]
+    for query in queries:
+        async for partition in _driver_rows(connection, query):
+            yield cast(list[OrderGroup], partition)
+
+
+async def _call_now(function: Callable[..., None], *args: Any) -> None:
+    function(*args)
+
+
+async def add_window_orders(
+    session: AsyncSession,
+    tenant_id: int,
+    builder: ReportBuilder,
+    run: Callable[..., Awaitable[None]] = _call_now,
+) -> None:
+    """Stream the tenant's stored orders of the builder's window into it, a partition at a
+    time, each added by `await run(method, *arguments)` (the sync gives asyncio.to_thread).
+
+    First every order without its tech size and article (barcode_order_groups); then, only
+    when some barcode is not a card's, the full groups of those barcodes (usually none).
+    """
+    window = builder.window
+    async for groups in barcode_order_groups(session, tenant_id, *window):
+        await run(builder.add_orders_by_barcode, window, groups)
+    unmatched = builder.unmatched_barcodes
+    async for described in order_groups(session, tenant_id, *window, barcodes=unmatched):
+        await run(builder.add_unmatched_orders, window, described)
+
+
+async def barcode_order_groups(
+    session: AsyncSession, tenant_id: int, window_start: datetime, window_end: datetime
+) -> AsyncIterator[list[BarcodeOrderGroup]]:
+    """order_groups without the tech size and the article: what the sync reads first (see
+    core.report.ReportBuilder.add_orders_by_barcode)."""
+    connection = await session.connection()
+    query = window_orders_query(
+        connection.dialect.name, tenant_id, window_start, window_end, by_barcode=True
+    )
     async for partition in _driver_rows(connection, query):
-        yield cast(list[OrderGroup], partition)
+        yield cast(list[BarcodeOrderGroup], partition)
 
 
 def window_orders_query(
-    dialect: str, tenant_id: int, window_start: datetime, window_end: datetime
-) -> Select[int, str, str, str, Any, bool, bool, int]:
-    """order_groups' query: grouped on PostgreSQL, a row per order (n = 1) on SQLite.
+    dialect: str,
+    tenant_id: int,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    by_barcode: bool = False,
+    barcodes: Sequence[str] | None = None,
+) -> Select[Any]:
+    """order_groups' query (barcode_order_groups' with `by_barcode`): grouped on PostgreSQL, a
+    row per order (n = 1) on SQLite.
 
     Every column it reads is in the index ix_orders_window, which finds the window: the rows
     themselves are never looked up (storage.models.ORDERS_WINDOW_INDEX_COLUMNS). SQLite gives
@@ -558,11 +640,11 @@ def window_orders_query(
         if dialect == "postgresql"
         else sql_cast(StoredOrder.warehouse_name, LargeBinary)
     )
+    described = () if by_barcode else (StoredOrder.tech_size, StoredOrder.supplier_article)
     key = (
         StoredOrder.nm_id,
         StoredOrder.barcode,
-        StoredOrder.tech_size,
-        StoredOrder.supplier_article,
+        *described,
         warehouse,
         # A flag, not the type's text: a string object per order was ~10 % of the read.
         (StoredOrder.warehouse_type == SELLER_WAREHOUSE_TYPE).label("seller_type"),
@@ -573,11 +655,20 @@ def window_orders_query(
         if dialect == "postgresql"
         else select(*key, literal(1))
     )
-    return query.where(
+    query = query.where(
         StoredOrder.tenant_id == tenant_id,
         StoredOrder.date >= window_start,
         StoredOrder.date < window_end,
     )
+    if barcodes is not None:
+        # A parameter per barcode, not one "expanding" parameter, which only SQLAlchemy's own
+        # execution fills in (_driver_rows runs the compiled statement itself).
+        query = query.where(
+            StoredOrder.barcode.in_(
+                [bindparam(f"barcode_{i}", barcode) for i, barcode in enumerate(barcodes)]
+            )
+        )
+    return query
 
 
 async def _driver_rows(

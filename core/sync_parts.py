@@ -251,14 +251,16 @@ class PartReader:
     async def add_orders(self, tenant_id: int, now: datetime, builder: ReportBuilder) -> None:
         """Stream the stored orders of the window ending at `now` into the report being built.
 
-        A partition at a time, each added in a worker thread (CPU-bound); the builder refuses
-        them unless it builds for the same window. The window's orders are never loaded as
-        objects, nor held as counts.
+        A partition at a time, each added in a worker thread (CPU-bound), and only when the
+        builder builds for that very window. The window's orders are never loaded as
+        objects, nor held as counts (see snapshot_store.add_window_orders).
         """
-        window = moscow_window(now, self._settings.orders_window_days)
+        if builder.window != moscow_window(now, self._settings.orders_window_days):
+            raise ValueError("the report is built for another window")
         async with self._sessions() as session:
-            async for groups in snapshot_store.order_groups(session, tenant_id, *window):
-                await asyncio.to_thread(builder.add_orders, window, groups)
+            await snapshot_store.add_window_orders(
+                session, tenant_id, builder, run=asyncio.to_thread
+            )
 
     async def _save_orders_cursor(
         self, session: AsyncSession, tenant_id: int, stored: DataPartState | None, cursor: datetime

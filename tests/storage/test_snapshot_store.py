@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import visitors
@@ -229,7 +231,7 @@ async def test_sql_order_counts_equal_those_counted_in_python(
 
     assert report(counted) == report(orders + later + earlier)
 
-    # What the sync does: the groups streamed from the database straight into the report.
+    # Streamed from the database straight into the report, a partition at a time.
     builder = ReportBuilder(
         cards=[], remains=[], seller_warehouses=[WAREHOUSE], fbs_stocks=[], now_utc=NOW
     )
@@ -237,6 +239,81 @@ async def test_sql_order_counts_equal_those_counted_in_python(
         async for groups in snapshot_store.order_groups(session, tenant_id, start, end):
             builder.add_orders((start, end), groups)
     assert builder.finish() == report(orders + later + earlier)
+
+
+@pytest.mark.parametrize(
+    ("per_query", "looked_for"),
+    [(500, 5_000), (3, 100), (3, 4)],
+    ids=["one query", "a query per 3 barcodes", "too many: the whole window"],
+)
+async def test_the_sync_reads_orders_by_barcode_then_describes_the_unmatched_ones(
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    per_query: int,
+    looked_for: int,
+) -> None:
+    """add_window_orders: every order by barcode first, then the full groups of the barcodes
+    the cards lack (looked for a few per query, or the whole window read when there are many);
+    the report equals the one counted from the Order rows."""
+    monkeypatch.setattr(snapshot_store, "_BARCODES_PER_QUERY", per_query)
+    monkeypatch.setattr(snapshot_store, "_BARCODES_LOOKED_FOR", looked_for)
+    tenant_id = await tenant(sessions)
+    start, end = moscow_window(NOW, 7)
+    cards = three_size_cards(4)
+    barcodes = [
+        *(f"b{nm_id}-{size}" for nm_id in (1, 2, 3) for size in ("S", "M", "L")),  # a card's
+        "b4-S",  # product 4's barcode, ordered as product 3: not a card size of product 3
+        *(f"new-{k}" for k in range(5)),  # no card has them; product 2 has the tech size
+    ]
+    orders = [
+        Order(
+            f"s{i:04d}",
+            start + timedelta(hours=i),
+            start + timedelta(hours=i, minutes=5),
+            3 if barcode == "b4-S" else int(barcode[1]) if barcode[1].isdigit() else 2 + i % 8,
+            barcode,
+            ("S", "M", "L", "XL")[i % 4],
+            "ART-orphan",
+            ("Коледино", "Мой склад", "Казань")[i % 3],
+            "Склад продавца" if i % 5 == 0 else "Склад WB",
+            i % 6 == 0,
+            None,
+            "",
+            0.0,
+        )
+        for i, barcode in enumerate(barcodes * 7)
+    ]
+    async with sessions() as session, session.begin():
+        await snapshot_store.upsert_orders(session, tenant_id, orders)
+
+    def builder() -> ReportBuilder:
+        return ReportBuilder(
+            cards=cards, remains=[], seller_warehouses=[WAREHOUSE], fbs_stocks=[], now_utc=NOW
+        )
+
+    streamed = builder()
+    async with sessions() as session:
+        await snapshot_store.add_window_orders(session, tenant_id, streamed)
+    assert streamed.unmatched_barcodes == {"b4-S", *(f"new-{k}" for k in range(5))}
+    report = streamed.finish()
+    expected = build_report(
+        cards=cards,
+        remains=[],
+        seller_warehouses=[WAREHOUSE],
+        fbs_stocks=[],
+        orders=orders,
+        now_utc=NOW,
+    )
+    assert report == expected
+    assert report.totals.orders == len(orders)
+    assert {p.nm_id for p in report.products} == {1, 2, 3, 4, 5, 6, 7, 8, 9}
+
+    # Only the first read: the unmatched orders are missing.
+    by_barcode_only = builder()
+    async with sessions() as session:
+        async for groups in snapshot_store.barcode_order_groups(session, tenant_id, start, end):
+            by_barcode_only.add_orders_by_barcode((start, end), groups)
+    assert by_barcode_only.finish().totals.orders == 9 * 7
 
 
 async def test_order_groups_come_in_small_partitions_inside_the_sessions_transaction(
@@ -322,25 +399,40 @@ async def test_the_windows_orders_are_read_from_the_index_alone(
     async with sessions() as session:
         connection = await session.connection()
         dialect = connection.dialect
-        query = snapshot_store.window_orders_query(dialect.name, tenant_id, start, end)
-        compiled = query.compile(dialect=dialect)
-        if dialect.name == "sqlite":
-            values = compiled.construct_params()
-            parameters = [
-                str(value) if isinstance(value, datetime) else value
-                for value in (values[name] for name in compiled.positiontup or ())
-            ]
-            raw = await connection.get_raw_connection()
-            cursor = await raw.driver_connection.execute(  # type: ignore[union-attr]
-                "EXPLAIN QUERY PLAN " + compiled.string, parameters
-            )
-            plan = " ".join(str(row[-1]) for row in await cursor.fetchall())
-            assert "USING COVERING INDEX ix_orders_window" in plan, plan
-    # On both backends: the query names no column of the orders the index lacks.
-    used = {
+        queries = {
+            "described": snapshot_store.window_orders_query(dialect.name, tenant_id, start, end),
+            "by barcode": snapshot_store.window_orders_query(
+                dialect.name, tenant_id, start, end, by_barcode=True
+            ),
+            "of some barcodes": snapshot_store.window_orders_query(
+                dialect.name, tenant_id, start, end, barcodes=["b1", "b2"]
+            ),
+        }
+        for name, query in queries.items():
+            compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            if dialect.name == "sqlite":
+                values = compiled.construct_params()
+                parameters = [
+                    str(value) if isinstance(value, datetime) else value
+                    for value in (values[name] for name in compiled.positiontup or ())
+                ]
+                raw = await connection.get_raw_connection()
+                cursor = await raw.driver_connection.execute(  # type: ignore[union-attr]
+                    "EXPLAIN QUERY PLAN " + compiled.string, parameters
+                )
+                plan = " ".join(str(row[-1]) for row in await cursor.fetchall())
+                assert "USING COVERING INDEX ix_orders_window" in plan, (name, plan)
+    (index,) = (i for i in StoredOrder.__table__.indexes if i.name == "ix_orders_window")
+    indexed = {column.name for column in index.columns}
+    # On both backends: no query names a column of the orders the index lacks.
+    assert used_columns(queries["described"]) == indexed
+    assert used_columns(queries["of some barcodes"]) == indexed
+    assert used_columns(queries["by barcode"]) == indexed - {"tech_size", "supplier_article"}
+
+
+def used_columns(query: Any) -> set[str]:
+    return {
         element.name
         for element in visitors.iterate(query)
         if isinstance(element, Column) and element.table is StoredOrder.__table__
     }
-    (index,) = (i for i in StoredOrder.__table__.indexes if i.name == "ix_orders_window")
-    assert used == {column.name for column in index.columns}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -633,8 +634,66 @@ def test_builder_in_steps_gives_the_report_of_build_report(report: StockReport) 
 
 def test_builder_refuses_orders_of_another_window() -> None:
     builder = _builder(list(CARDS), [], [])
+    other = (WINDOW_START, WINDOW_END + timedelta(seconds=1))
     with pytest.raises(ValueError, match="another window"):
-        builder.add_orders((WINDOW_START, WINDOW_END + timedelta(seconds=1)), [])
+        builder.add_orders(other, [])
+    with pytest.raises(ValueError, match="another window"):
+        builder.add_orders_by_barcode(other, [])
+    with pytest.raises(ValueError, match="another window"):
+        builder.add_unmatched_orders(other, [])
+    builder.finish()
+    with pytest.raises(RuntimeError, match="already built"):
+        builder.add_orders_by_barcode((WINDOW_START, WINDOW_END), [])
+    with pytest.raises(RuntimeError, match="already built"):
+        builder.add_unmatched_orders((WINDOW_START, WINDOW_END), [])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_size_of_its_own_shows_its_least_barcode_whatever_the_order(reverse: bool) -> None:
+    """Two barcodes no card has, one product and tech size: one size, whichever comes first."""
+    orders = [
+        order("o1", day(8), 1, "999", "XXL", "Коледино"),
+        order("o2", day(9), 1, "555", "XXL", "Коледино"),
+        order("o3", day(9), 1, "777", "XXL", "Казань"),
+    ]
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"))],
+        remains=[remains(1, "X", "888", "XXL", ("Казань", 2))],
+        orders=orders[::-1] if reverse else orders,
+    )
+    assert [(r.barcode, r.size, r.warehouse, r.stock, r.orders) for r in built.rows] == [
+        ("555", "XXL", "Казань", 2, 1),
+        ("555", "XXL", "Коледино", 0, 2),
+    ]
+
+
+def test_orders_read_by_barcode_then_described_give_the_report_of_build_report(
+    report: StockReport,
+) -> None:
+    """The sync's two reads: every order without its tech size and article, then the full
+    groups of the barcodes no card size of their product has (given all of them here: those
+    already added are skipped)."""
+    window = (WINDOW_START, WINDOW_END)
+    extra = [  # 2003 is a card's barcode, but of product 1001: not a size of 1002
+        order("x1", day(9), 1002, "2003", "L", "Казань", article="B-cap"),
+        order("x2", day(9), 1009, "8001", "0", "Казань", article="Z-new"),
+    ]
+    expected = build_report(
+        cards=CARDS,
+        remains=REMAINS,
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=FBS,
+        orders=ORDERS + extra,
+        now_utc=NOW,
+    )
+    builder = _builder(list(CARDS), list(REMAINS), list(FBS))
+    groups = _groups_of_one(ORDERS + extra)
+    builder.add_orders_by_barcode(window, [(g[0], g[1], g[4], g[5], g[6], g[7]) for g in groups])
+    assert builder.unmatched_barcodes == {"2003", "8001"}
+    builder.add_unmatched_orders(window, groups)
+    built = builder.finish()
+    assert built == expected
+    assert built.totals.orders == report.totals.orders + 2
 
 
 _WAREHOUSES = ["Коледино", "Подольск 3", "Подольск 4", "Мой склад"]
@@ -750,6 +809,26 @@ def test_orders_added_one_row_at_a_time_give_the_report_of_their_counts(
         if i % 2:  # as SQLite gives it: the warehouse name's UTF-8 bytes
             group = (*group[:4], str(group[4]).encode(), *group[5:])
         builder.add_orders((WINDOW_START, WINDOW_END), [group])
+    assert builder.finish() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(_inputs(), st.randoms(use_true_random=False))
+def test_orders_read_by_barcode_in_any_order_give_the_report_of_their_counts(
+    inputs: tuple[list[Card], list[RemainsRow], list[FbsStock], list[Order]],
+    shuffler: random.Random,
+) -> None:
+    cards, remains_rows, fbs, orders = inputs
+    expected = _build(cards=cards, remains=remains_rows, fbs=fbs, orders=orders)
+    window = (WINDOW_START, WINDOW_END)
+    builder = _builder(list(cards), list(remains_rows), list(fbs))
+    groups = _groups_of_one(orders)
+    shuffler.shuffle(groups)
+    builder.add_orders_by_barcode(window, [(g[0], g[1], g[4], g[5], g[6], g[7]) for g in groups])
+    card_sizes = {(c.nm_id, b) for c in cards for size in c.sizes for b in size.barcodes}
+    assert builder.unmatched_barcodes == {g[1] for g in groups if (g[0], g[1]) not in card_sizes}
+    shuffler.shuffle(groups)
+    builder.add_unmatched_orders(window, groups)
     assert builder.finish() == expected
 
 
