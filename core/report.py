@@ -154,18 +154,25 @@ def _warehouse_kind(name: str, warehouse_type: str, seller_names: frozenset[str]
     return WarehouseKind.WB
 
 
-# A size's record in _Catalogue.table: these fields, then its figures at offset figure + kind
-# of warehouse, each a dict warehouse name -> units (None until some).
+# A size's record in _Catalogue.table: these fields, then its figures at _FIGURES + the kind
+# of warehouse: a dict warehouse name -> its figures there packed in one integer (None until
+# some), stock + ordered * _ORDER + cancelled * _CANCEL, each field below 2**40 (a trillion
+# units or orders). One dict per size and kind, not three (stock, ordered, cancelled): the
+# orders add to the stock's, and the rows need no union of three dicts' names.
 _NM_ID, _CHRT_ID, _TECH_SIZE, _BARCODE = 0, 1, 2, 3  # chrt_id None: a size the cards lack
-_STOCK, _ORDERED, _CANCELLED = 4, 6, 8
+_FIGURES = 4
 _AT_WB, _AT_SELLER = 0, 1
-_NO_FIGURES = (None,) * 6
+_FIELD_BITS = 40
+_FIELD = (1 << _FIELD_BITS) - 1
+_ORDER = 1 << _FIELD_BITS  # one order, placed in the window
+_CANCEL = 1 << 2 * _FIELD_BITS
+_CANCELLED_ORDER = _ORDER + _CANCEL  # one order, placed in the window and cancelled
 
 
 class _Catalogue:
     """Lookups from the cards, growing with products and sizes seen only in other data.
 
-    A size is a record of ten consecutive items in one flat list, `table`, and the lookups
+    A size is a record of six consecutive items in one flat list, `table`, and the lookups
     lead to its offset there. An object per size (~70,000 for a large seller, each with a list
     of its figures) made the collection after the stock was placed walk ~330,000 young
     objects: 0.1 s, a tenth of the build (docs/performance.md, part 8). Integers and strings
@@ -207,19 +214,9 @@ class _Catalogue:
                 ):
                     continue  # a size listed twice must not give its rows twice
                 offset = len(table)
-                table.extend(  # a size's record (the layout above)
-                    (
-                        nm_id,
-                        chrt_id,
-                        tech_size,
-                        barcodes[0] if barcodes else "",
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
+                # a size's record (the layout above)
+                table.extend(
+                    (nm_id, chrt_id, tech_size, barcodes[0] if barcodes else "", None, None)
                 )
                 own.append(offset)
                 by_chrt.setdefault(chrt_id, offset)
@@ -239,7 +236,7 @@ class _Catalogue:
         offset = by_name.get(tech_size)
         if offset is None:
             offset = by_name[tech_size] = len(table)
-            table.extend((nm_id, None, tech_size, barcode, None, None, None, None, None, None))
+            table.extend((nm_id, None, tech_size, barcode, None, None))
             self.sizes.setdefault(nm_id, []).append(offset)
         elif table[offset + _CHRT_ID] is None and barcode < table[offset + _BARCODE]:
             # A size of its own shows its least barcode: the same whatever order the orders
@@ -422,9 +419,9 @@ class ReportBuilder:
                     in_transit.setdefault(nm_id, [0, 0])[1] += quantity
                 elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
                     if at_size is None:
-                        at_size = table[size + _STOCK + _AT_WB]
+                        at_size = table[size + _FIGURES + _AT_WB]
                         if at_size is None:
-                            at_size = table[size + _STOCK + _AT_WB] = {}
+                            at_size = table[size + _FIGURES + _AT_WB] = {}
                     at_size[name] = at_size.get(name, 0) + quantity
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
@@ -439,7 +436,7 @@ class ReportBuilder:
             for chrt_id, amount in amounts.items():
                 size = by_chrt.get(chrt_id)
                 if amount > 0 and size is not None:
-                    slot = size + _STOCK + _AT_SELLER
+                    slot = size + _FIGURES + _AT_SELLER
                     at_seller = table[slot]
                     if at_seller is None:
                         at_seller = table[slot] = {}
@@ -479,7 +476,7 @@ class ReportBuilder:
         table, by_barcode = catalogue.table, catalogue.by_barcode
         unmatched = self.unmatched_barcodes
         places = self._places
-        seller_slot = _ORDERED + _AT_SELLER
+        seller_slot = _FIGURES + _AT_SELLER
         # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
         with gc_paused():
             for nm_id, barcode, name, seller_type, is_cancel, n in groups:
@@ -498,13 +495,9 @@ class ReportBuilder:
                 at_size = table[slot]
                 if at_size is None:
                     at_size = table[slot] = {}
-                at_size[name] = at_size.get(name, 0) + n
-                if is_cancel:
-                    slot += _CANCELLED - _ORDERED
-                    at_size = table[slot]
-                    if at_size is None:
-                        at_size = table[slot] = {}
-                    at_size[name] = at_size.get(name, 0) + n
+                at_size[name] = at_size.get(name, 0) + (
+                    _CANCELLED_ORDER * n if is_cancel else _ORDER * n
+                )
 
     def add_unmatched_orders(
         self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]
@@ -534,14 +527,12 @@ class ReportBuilder:
         if place is None:
             place = self._places[name] = self._place(name)
         text, slot = place
-        slot = size + (_ORDERED + _AT_SELLER if seller_type else slot)
-        slots = (slot, slot + _CANCELLED - _ORDERED) if is_cancel else (slot,)
+        slot = size + (_FIGURES + _AT_SELLER if seller_type else slot)
         table = self._catalogue.table
-        for slot in slots:
-            at_size = table[slot]
-            if at_size is None:
-                at_size = table[slot] = {}
-            at_size[text] = at_size.get(text, 0) + n
+        at_size = table[slot]
+        if at_size is None:
+            at_size = table[slot] = {}
+        at_size[text] = at_size.get(text, 0) + (_CANCELLED_ORDER if is_cancel else _ORDER) * n
 
     def _check_window(self, window: tuple[datetime, datetime]) -> None:
         if window != self.window:
@@ -555,7 +546,7 @@ class ReportBuilder:
         place = self._places.get(text)
         if place is None:
             kind = _AT_SELLER if text in self._seller_names else _AT_WB
-            place = self._places[text] = (text, _ORDERED + kind)
+            place = self._places[text] = (text, _FIGURES + kind)
         return place
 
     def finish(
@@ -584,7 +575,6 @@ class ReportBuilder:
             )
 
 
-_NOTHING: dict[str, int] = {}
 _new_summary = partial(tuple.__new__, ProductSummary)  # ProductSummary(*fields), no Python call
 
 
@@ -600,18 +590,15 @@ def _assemble(
 ) -> StockReport:
     summaries: list[ProductSummary] = []
     low_stock: list[LowStockItem] = []
-    # (kind, its offset, its stock, ordered and cancelled slots in a size's record)
-    kinds = tuple(
-        (kind, at_kind, _STOCK + at_kind, _ORDERED + at_kind, _CANCELLED + at_kind)
-        for kind, at_kind in ((WarehouseKind.WB, _AT_WB), (WarehouseKind.SELLER, _AT_SELLER))
-    )
+    # (kind, the slot of its figures in a size's record)
+    kinds = ((WarehouseKind.WB, _FIGURES + _AT_WB), (WarehouseKind.SELLER, _FIGURES + _AT_SELLER))
     table = catalogue.table
     values: list[Any] = []  # the rows' values, row after row (see StockRows)
     add_row = values.extend
     # The hottest loop of a sync (a row per size and warehouse, a million for a large
-    # seller): locals only, and a size's stock-only rows (no orders, so no cover) take a
-    # shorter path. Same rows, same order, same arithmetic as days_of_cover. Most sizes have
-    # one to three rows of a kind, too few for extends per size and column to pay.
+    # seller): locals only, and stock-only figures (no orders, so no cover) take a shorter
+    # path. Same rows, same order, same arithmetic as days_of_cover. Most sizes have one to
+    # three rows of a kind, too few for extends per size and column to pay.
     products = catalogue.products
     # By vendor code, then nm_id: two stable sorts on plain keys take half the time of one
     # on (vendor code, nm_id) tuples.
@@ -622,41 +609,28 @@ def _assemble(
         sizes = catalogue.take_sizes(nm_id)
         units = [0, 0]  # at WB, at the seller's
         product_orders = product_cancelled = 0
-        for kind, at_kind, stock_slot, ordered_slot, cancelled_slot in kinds:
+        for kind, slot in kinds:
             kind_units = 0
             for size in sizes:
-                at_stock = table[size + stock_slot]
-                at_ordered = table[size + ordered_slot]
-                if at_ordered is None:
-                    if at_stock is None:
-                        continue
-                    chrt_id, size_name, barcode = (
-                        table[size + _CHRT_ID],
-                        table[size + _TECH_SIZE],
-                        table[size + _BARCODE],
-                    )
-                    for name in sorted(at_stock):
-                        units_here = at_stock[name]
-                        add_row(
-                            (nm_id, chrt_id, barcode, size_name, name, kind, units_here, 0, 0, None)
-                        )
-                        kind_units += units_here
+                figures = table[size + slot]
+                if figures is None:
                     continue
-                at_cancelled = table[size + cancelled_slot] or _NOTHING
-                if at_stock is None:
-                    at_stock = _NOTHING
-                    names = sorted(at_ordered)
-                else:
-                    names = sorted(at_stock | at_ordered)
                 chrt_id, size_name, barcode = (
                     table[size + _CHRT_ID],
                     table[size + _TECH_SIZE],
                     table[size + _BARCODE],
                 )
-                for name in names:
-                    units_here = at_stock.get(name, 0)
-                    n = at_ordered.get(name, 0)
-                    c = at_cancelled.get(name, 0)
+                for name in sorted(figures):
+                    packed = figures[name]
+                    if packed < _ORDER:  # stock only
+                        add_row(
+                            (nm_id, chrt_id, barcode, size_name, name, kind, packed, 0, 0, None)
+                        )
+                        kind_units += packed
+                        continue
+                    units_here = packed & _FIELD
+                    n = packed >> _FIELD_BITS & _FIELD
+                    c = packed >> 2 * _FIELD_BITS
                     net = n - c
                     add_row(
                         (
@@ -675,9 +649,9 @@ def _assemble(
                     kind_units += units_here
                     product_orders += n
                     product_cancelled += c
-            units[at_kind] = kind_units
+            units[slot - _FIGURES] = kind_units
         for size in sizes:  # the figures go as the rows grow (a large seller's are ~60 MB)
-            table[size + _STOCK : size + _CANCELLED + 2] = _NO_FIGURES
+            table[size + _FIGURES] = table[size + _FIGURES + 1] = None
         fbo, fbs = units
         to_buyers, returns = in_transit.get(nm_id, (0, 0))
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
