@@ -197,7 +197,6 @@ class _Catalogue:
             if nm_id in products:
                 continue
             products[nm_id] = (card.vendor_code, card.brand, card.subject, card.title)
-            self.card_sizes[nm_id] = len(card.sizes)
             own: list[int] = []
             self.sizes[nm_id] = own
             by_name: dict[str, int] = {}
@@ -223,6 +222,7 @@ class _Catalogue:
                 by_name.setdefault(tech_size, offset)
                 for barcode in barcodes:
                     by_barcode.setdefault(barcode, offset)
+            self.card_sizes[nm_id] = len(own)  # a size listed twice counts once
 
     def size_of(self, nm_id: int, barcode: str, tech_size: str) -> int:
         """The card size by barcode, else by tech size, else a size of its own (chrt_id None)."""

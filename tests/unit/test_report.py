@@ -491,6 +491,19 @@ def test_a_size_listed_twice_on_its_card_is_one_size() -> None:
     assert [p.sizes for p in built.products] == [2, 2]
 
 
+def test_sizes_the_cards_lack_follow_the_card_sizes_by_name_after_a_size_listed_twice() -> None:
+    built = _build(
+        cards=[card(1, "X", (11, "S", "111"), (12, "M", "112"), (11, "S", "111"))],
+        orders=[
+            order("o1", day(8), 1, "901", "XL", "Коледино"),
+            order("o2", day(8), 1, "902", "A", "Коледино"),
+            order("o3", day(8), 1, "112", "M", "Коледино"),
+        ],
+    )
+    assert [r.size for r in built.rows] == ["M", "A", "XL"]
+    assert built.products[0].sizes == 4
+
+
 def test_moscow_window_converts_utc_to_naive_moscow_time() -> None:
     assert moscow_window(datetime(2026, 1, 1, 22, 30, tzinfo=UTC), 7) == (
         datetime(2025, 12, 26, 1, 30),
