@@ -18,8 +18,7 @@ Rules:
 - Sizes: remains rows and orders map to a card size by barcode, else by (nm_id, tech_size);
   otherwise they keep their own size (chrt_id None; its barcode is the least one seen) and
   still count, and a product missing from the cards is described from the remains row (or
-  the order's article). A product listed twice is described by its first card; a barcode on
-  two cards is a size of the first of them in the report's order.
+  the order's article). A product listed twice is described by its first card.
 - FBS amounts are levels: a repeated (warehouse, chrt_id) reading replaces the earlier one.
   FBS stock of a chrt_id that no card has is dropped: nothing tells which product it is.
 - Orders of a warehouse with no stock for the size still make a row (stock 0). An order's
