@@ -491,6 +491,22 @@ def test_a_size_listed_twice_on_its_card_is_one_size() -> None:
     assert [p.sizes for p in built.products] == [2, 2]
 
 
+def test_a_product_listed_twice_is_described_by_its_first_card() -> None:
+    built = _build(
+        cards=[
+            card(2, "Z-later", (21, "S", "211")),
+            card(1, "Y-first", (11, "S", "111")),
+            card(1, "A-again", (12, "M", "112")),
+        ],
+        remains=[remains(1, "?", "111", "S", ("Коледино", 3))],
+    )
+    assert [(p.nm_id, p.vendor_code, p.sizes) for p in built.products] == [
+        (1, "Y-first", 1),
+        (2, "Z-later", 1),
+    ]
+    assert [(r.nm_id, r.chrt_id, r.stock) for r in built.rows] == [(1, 11, 3)]
+
+
 def test_sizes_the_cards_lack_follow_the_card_sizes_by_name_after_a_size_listed_twice() -> None:
     built = _build(
         cards=[card(1, "X", (11, "S", "111"), (12, "M", "112"), (11, "S", "111"))],
