@@ -625,6 +625,8 @@ def _assemble(
                 figures = table[size + slot]
                 if figures is None:
                     continue
+                # The figures go as the rows grow (a large seller's are ~60 MB).
+                table[size + slot] = None
                 chrt_id, size_name, barcode = (
                     table[size + _CHRT_ID],
                     table[size + _TECH_SIZE],
@@ -660,8 +662,6 @@ def _assemble(
                     product_orders += n
                     product_cancelled += c
             units[slot - _FIGURES] = kind_units
-        for size in sizes:  # the figures go as the rows grow (a large seller's are ~60 MB)
-            table[size + _FIGURES] = table[size + _FIGURES + 1] = None
         fbo, fbs = units
         to_buyers, returns = in_transit.get(nm_id, (0, 0))
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
