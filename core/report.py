@@ -438,8 +438,14 @@ class ReportBuilder:
         # The last reading of each (warehouse, chrt_id), keyed a warehouse at a time: a tuple
         # key per reading (140,000 for a large seller) cost a third of this step.
         levels: dict[int, dict[int, int]] = {}
+        warehouse_id, amounts = None, {}
         for fbs in fbs_stocks:
-            levels.setdefault(fbs.warehouse_id, {})[fbs.chrt_id] = fbs.amount
+            # The readings come a warehouse at a time (a call per warehouse): its dict is
+            # looked up when the warehouse changes, not made and dropped per reading.
+            if fbs.warehouse_id != warehouse_id:
+                warehouse_id = fbs.warehouse_id
+                amounts = levels.setdefault(warehouse_id, {})
+            amounts[fbs.chrt_id] = fbs.amount
         by_chrt, table = self._catalogue.by_chrt, self._catalogue.table
         for warehouse_id, amounts in levels.items():
             name = seller_names.get(warehouse_id, f"#{warehouse_id}")
