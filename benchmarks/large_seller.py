@@ -8,7 +8,7 @@ method against the fewest paging allows, and the summary's totals against the gr
 then measures, in CPU seconds: decoding every body with orjson only; the client's decoding and
 parsing into typed rows (replayed from the recorded bodies, no network); and building the
 report the way the sync does: core.report.ReportBuilder places the stock, takes the window's
-stored orders streamed from the database (core.snapshot_store.order_groups on a SQLite file,
+stored orders streamed from the database (core.snapshot_store.add_window_orders on a SQLite file,
 whose engine runs in this process, so its CPU is counted) and makes the rows. The goal is
 building <= 1.0x decoding; the two take turns, five times, and the best of each is compared.
 Both run with the garbage collector tuned as the bot's process has it (core.runtime). The

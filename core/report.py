@@ -166,7 +166,8 @@ _AT_WB, _AT_SELLER = 0, 1
 _FIELD_BITS = 40
 _FIELD = (1 << _FIELD_BITS) - 1
 _ORDER = 1 << _FIELD_BITS  # one order, placed in the window
-_CANCEL = 1 << 2 * _FIELD_BITS
+_CANCEL_BITS = 2 * _FIELD_BITS
+_CANCEL = 1 << _CANCEL_BITS
 _CANCELLED_ORDER = _ORDER + _CANCEL  # one order, placed in the window and cancelled
 
 
@@ -493,6 +494,7 @@ class ReportBuilder:
         unmatched = self.unmatched_barcodes
         places = self._places
         seller_slot = _FIGURES + _AT_SELLER
+        order, cancelled_order = _ORDER, _CANCELLED_ORDER
         # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
         with gc_paused():
             for nm_id, barcode, name, seller_type, is_cancel, n in groups:
@@ -512,7 +514,7 @@ class ReportBuilder:
                 if at_size is None:
                     at_size = table[slot] = {}
                 at_size[name] = at_size.get(name, 0) + (
-                    _CANCELLED_ORDER * n if is_cancel else _ORDER * n
+                    cancelled_order * n if is_cancel else order * n
                 )
 
     def add_unmatched_orders(
@@ -609,6 +611,7 @@ def _assemble(
     # (kind, the slot of its figures in a size's record)
     kinds = ((WarehouseKind.WB, _FIGURES + _AT_WB), (WarehouseKind.SELLER, _FIGURES + _AT_SELLER))
     table = catalogue.table
+    one_order, field, field_bits, cancel_bits = _ORDER, _FIELD, _FIELD_BITS, _CANCEL_BITS
     values: list[Any] = []  # the rows' values, row after row (see StockRows)
     add_row = values.extend
     # The hottest loop of a sync (a row per size and warehouse, a million for a large
@@ -640,15 +643,15 @@ def _assemble(
                 )
                 for name in sorted(figures):
                     packed = figures[name]
-                    if packed < _ORDER:  # stock only
+                    if packed < one_order:  # stock only
                         add_row(
                             (nm_id, chrt_id, barcode, size_name, name, kind, packed, 0, 0, None)
                         )
                         kind_units += packed
                         continue
-                    units_here = packed & _FIELD
-                    n = packed >> _FIELD_BITS & _FIELD
-                    c = packed >> 2 * _FIELD_BITS
+                    units_here = packed & field
+                    n = packed >> field_bits & field
+                    c = packed >> cancel_bits
                     net = n - c
                     add_row(
                         (

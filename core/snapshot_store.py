@@ -665,7 +665,7 @@ def window_orders_query(
         # execution fills in (_driver_rows runs the compiled statement itself).
         query = query.where(
             StoredOrder.barcode.in_(
-                [bindparam(f"barcode_{i}", barcode) for i, barcode in enumerate(barcodes)]
+                [bindparam(f"barcode_in_{i}", barcode) for i, barcode in enumerate(barcodes)]
             )
         )
     return query
