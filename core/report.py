@@ -420,8 +420,8 @@ class ReportBuilder:
             size = by_barcode.get(row.barcode)
             if size is None or table[size] != nm_id:
                 size = catalogue.size_of(nm_id, row.barcode, row.tech_size)
-            if nm_id not in products:
-                products[nm_id] = (row.vendor_code, row.brand, row.subject, "")
+                if nm_id not in products:  # a card's size means a known product
+                    products[nm_id] = (row.vendor_code, row.brand, row.subject, "")
             at_size: dict[str, int] | None = None
             for name, quantity in row.warehouses:
                 if name == IN_TRANSIT_TO_BUYERS:
