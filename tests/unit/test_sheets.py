@@ -110,9 +110,9 @@ def _tricky_report() -> StockReport:
     report = small_report()
     first, second, third = report.products
     products = (
-        replace(first, vendor_code="0012", brand="=SUM(A1:A3)"),
-        replace(second, vendor_code="17.5", brand="'quoted", subject="TRUE"),
-        replace(third, vendor_code="-5", brand='"Уют" | плед', subject="tab\there\nand line"),
+        first._replace(vendor_code="0012", brand="=SUM(A1:A3)"),
+        second._replace(vendor_code="17.5", brand="'quoted", subject="TRUE"),
+        third._replace(vendor_code="-5", brand='"Уют" | плед', subject="tab\there\nand line"),
     )
     rows = (
         report.rows[0]._replace(size="44-46"),
