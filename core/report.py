@@ -157,18 +157,20 @@ def _warehouse_kind(name: str, warehouse_type: str, seller_names: frozenset[str]
 
 # A size's record in _Catalogue.table: these fields, then its figures at _FIGURES + the kind
 # of warehouse: a dict warehouse name -> its figures there packed in one integer (None until
-# some), stock + ordered * _ORDER + cancelled * _CANCEL, each field below 2**40 (a trillion
-# units or orders). One dict per size and kind, not three (stock, ordered, cancelled): the
-# orders add to the stock's, and the rows need no union of three dicts' names.
+# some): ordered + cancelled << 30 + stock << 60, the counts of orders below 2**30 (a billion
+# orders of one size at one warehouse). One dict per size and kind, not three (stock,
+# ordered, cancelled): the rows need no union of three dicts' names. Orders in the low bits:
+# a warehouse's orders with no stock or cancellation stay a small integer (CPython keeps one
+# object for each up to 256, so adding an order makes none), which the stock in the low
+# bits made a 2-digit integer per order (the 30-day build's orders 15 % slower).
 _NM_ID, _CHRT_ID, _TECH_SIZE, _BARCODE = 0, 1, 2, 3  # chrt_id None: a size the cards lack
 _FIGURES = 4
 _AT_WB, _AT_SELLER = 0, 1
-_FIELD_BITS = 40
-_FIELD = (1 << _FIELD_BITS) - 1
-_ORDER = 1 << _FIELD_BITS  # one order, placed in the window
-_CANCEL_BITS = 2 * _FIELD_BITS
-_CANCEL = 1 << _CANCEL_BITS
-_CANCELLED_ORDER = _ORDER + _CANCEL  # one order, placed in the window and cancelled
+_COUNT_BITS = 30
+_COUNT = (1 << _COUNT_BITS) - 1
+_STOCK_SHIFT = 2 * _COUNT_BITS
+_ORDERS = (1 << _STOCK_SHIFT) - 1  # the bits of the two counts
+_CANCELLED_ORDER = 1 + (1 << _COUNT_BITS)  # one order, placed in the window and cancelled
 
 
 _nm_id = attrgetter("nm_id")
@@ -433,7 +435,7 @@ class ReportBuilder:
                         at_size = table[size + _FIGURES + _AT_WB]
                         if at_size is None:
                             at_size = table[size + _FIGURES + _AT_WB] = {}
-                    at_size[name] = at_size.get(name, 0) + quantity
+                    at_size[name] = at_size.get(name, 0) + (quantity << _STOCK_SHIFT)
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
         # The last reading of each (warehouse, chrt_id), keyed a warehouse at a time: a tuple
@@ -457,7 +459,7 @@ class ReportBuilder:
                     at_seller = table[slot]
                     if at_seller is None:
                         at_seller = table[slot] = {}
-                    at_seller[name] = at_seller.get(name, 0) + amount
+                    at_seller[name] = at_seller.get(name, 0) + (amount << _STOCK_SHIFT)
 
     def add_orders(self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]) -> None:
         """Add order groups counted for `window` (naive Moscow start and end; see OrderCounts).
@@ -494,7 +496,7 @@ class ReportBuilder:
         unmatched = self.unmatched_barcodes
         places = self._places
         seller_slot = _FIGURES + _AT_SELLER
-        order, cancelled_order = _ORDER, _CANCELLED_ORDER
+        cancelled_order = _CANCELLED_ORDER
         # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
         with gc_paused():
             for nm_id, barcode, name, seller_type, is_cancel, n in groups:
@@ -513,9 +515,7 @@ class ReportBuilder:
                 at_size = table[slot]
                 if at_size is None:
                     at_size = table[slot] = {}
-                at_size[name] = at_size.get(name, 0) + (
-                    cancelled_order * n if is_cancel else order * n
-                )
+                at_size[name] = at_size.get(name, 0) + (cancelled_order * n if is_cancel else n)
 
     def add_unmatched_orders(
         self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]
@@ -550,7 +550,7 @@ class ReportBuilder:
         at_size = table[slot]
         if at_size is None:
             at_size = table[slot] = {}
-        at_size[text] = at_size.get(text, 0) + (_CANCELLED_ORDER if is_cancel else _ORDER) * n
+        at_size[text] = at_size.get(text, 0) + (_CANCELLED_ORDER * n if is_cancel else n)
 
     def _check_window(self, window: tuple[datetime, datetime]) -> None:
         if window != self.window:
@@ -611,7 +611,7 @@ def _assemble(
     # (kind, the slot of its figures in a size's record)
     kinds = ((WarehouseKind.WB, _FIGURES + _AT_WB), (WarehouseKind.SELLER, _FIGURES + _AT_SELLER))
     table = catalogue.table
-    one_order, field, field_bits, cancel_bits = _ORDER, _FIELD, _FIELD_BITS, _CANCEL_BITS
+    orders_bits, count, count_bits, stock_shift = _ORDERS, _COUNT, _COUNT_BITS, _STOCK_SHIFT
     values: list[Any] = []  # the rows' values, row after row (see StockRows)
     add_row = values.extend
     # The hottest loop of a sync (a row per size and warehouse, a million for a large
@@ -643,15 +643,15 @@ def _assemble(
                 )
                 for name in sorted(figures):
                     packed = figures[name]
-                    if packed < one_order:  # stock only
+                    units_here = packed >> stock_shift
+                    if not packed & orders_bits:  # stock only
                         add_row(
-                            (nm_id, chrt_id, barcode, size_name, name, kind, packed, 0, 0, None)
+                            (nm_id, chrt_id, barcode, size_name, name, kind, units_here, 0, 0, None)
                         )
-                        kind_units += packed
+                        kind_units += units_here
                         continue
-                    units_here = packed & field
-                    n = packed >> field_bits & field
-                    c = packed >> cancel_bits
+                    n = packed & count
+                    c = packed >> count_bits & count
                     net = n - c
                     add_row(
                         (
