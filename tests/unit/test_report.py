@@ -696,6 +696,33 @@ def test_a_size_of_its_own_shows_its_least_barcode_whatever_the_order(reverse: b
     ]
 
 
+def test_packed_figures_stay_exact_for_large_counts_and_stock() -> None:
+    """A size's figures at a warehouse share one integer: counts far past the small ones,
+    and a stock past any 64-bit field, come back exact."""
+    window = (WINDOW_START, WINDOW_END)
+    builder = ReportBuilder(
+        cards=[card(1, "X", (11, "S", "111"))],
+        remains=[remains(1, "X", "111", "S", ("Коледино", 10**15), ("Казань", 7))],
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=[FbsStock(501, 11, 2**40)],
+        now_utc=NOW,
+    )
+    builder.add_orders_by_barcode(
+        window,
+        [
+            (1, "111", "Коледино", False, False, 2**29),
+            (1, "111", "Коледино", False, True, 2**29 - 1),
+            (1, "111", "Казань", False, False, 1),
+            (1, "111", "Мой склад", True, True, 300),
+        ],
+    )
+    assert [(r.warehouse, r.stock, r.orders, r.cancelled) for r in builder.finish().rows] == [
+        ("Казань", 7, 1, 0),
+        ("Коледино", 10**15, 2**30 - 1, 2**29 - 1),
+        ("Мой склад", 2**40, 300, 300),
+    ]
+
+
 def test_orders_read_by_barcode_then_described_give_the_report_of_build_report(
     report: StockReport,
 ) -> None:
