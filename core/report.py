@@ -559,7 +559,8 @@ class ReportBuilder:
             raise RuntimeError("the report is already built")
 
     def _place(self, name: str | bytes) -> tuple[str, int]:
-        """A warehouse name's shared object and orders slot, the same for its text and bytes."""
+        """A warehouse name's shared object and its figures' slot (by the name alone), the same
+        for its text and bytes."""
         text = warehouse_text(name)
         place = self._places.get(text)
         if place is None:
