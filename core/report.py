@@ -15,10 +15,12 @@ Rules:
 - Remains service rows: "В пути до получателей" and "В пути возвраты на склад WB" are in-transit
   figures, "Всего находится на складах" is ignored; every other entry is a WB warehouse.
   Entries with quantity <= 0 give no stock row.
-- Sizes: remains rows and orders map to a card size by barcode, else by (nm_id, tech_size);
-  otherwise they keep their own size (chrt_id None; its barcode is the least one seen) and
-  still count, and a product missing from the cards is described from the remains row (or
-  the order's article). A product listed twice is described by its first card.
+- Sizes: remains rows and orders map to a card size of their product by barcode (a barcode
+  on two of its sizes: the first), else by (nm_id, tech_size); a barcode on another
+  product's card does not count. Otherwise they keep their own size (chrt_id None; its
+  barcode is the least one seen) and still count, and a product missing from the cards is
+  described from the remains row (or the order's article). A product listed twice is
+  described by its first card.
 - FBS amounts are levels: a repeated (warehouse, chrt_id) reading replaces the earlier one.
   FBS stock of a chrt_id that no card has is dropped: nothing tells which product it is.
 - Orders of a warehouse with no stock for the size still make a row (stock 0). An order's
@@ -69,11 +71,8 @@ SELLER_WAREHOUSE_TYPE = "Склад продавца"
 # the type, and a database gives it as a number instead of a string per order.
 OrderKey = tuple[int, str, str, str, str, bool, bool]
 # An OrderKey's fields followed by how many orders have them (a database row, unpacked as is;
-# SQLite gives the two flags as 0 or 1, and the warehouse name as its UTF-8 bytes).
-OrderGroup = tuple[int, str, str, str, str | bytes, bool, bool, int]
-# An OrderGroup without the tech size and the article: (nm_id, barcode, warehouse_name,
-# seller_type, is_cancel, n), as the sync reads the window first (see add_orders_by_barcode).
-BarcodeOrderGroup = tuple[int, str, str | bytes, bool, bool, int]
+# SQLite gives the two flags as 0 or 1).
+OrderGroup = tuple[int, str, str, str, str, bool, bool, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +90,11 @@ class OrderCounts:
     counts: Mapping[OrderKey, int]
 
 
-def warehouse_text(name: str | bytes) -> str:
-    """An order group's warehouse name as text (SQLite gives its UTF-8 bytes)."""
-    return name.decode() if isinstance(name, bytes) else name
+def order_size_key(barcode: str, nm_id: int) -> str:
+    """An order's barcode and product as one string: what the sync reads of each order, the
+    database joining the two the same way (core.snapshot_store.warehouse_orders), and what
+    finds its card size in one lookup."""
+    return f"{barcode} {nm_id}"
 
 
 def moscow_window(now_utc: datetime, window_days: int) -> tuple[datetime, datetime]:
@@ -165,6 +166,7 @@ def _warehouse_kind(name: str, warehouse_type: str, seller_names: frozenset[str]
 # bits made a 2-digit integer per order (the 30-day build's orders 15 % slower).
 _NM_ID, _CHRT_ID, _TECH_SIZE, _BARCODE = 0, 1, 2, 3  # chrt_id None: a size the cards lack
 _FIGURES = 4
+_RECORD = _FIGURES + 2  # a size's items: the figures at WB's warehouses and the seller's
 _AT_WB, _AT_SELLER = 0, 1
 _COUNT_BITS = 30
 _COUNT = (1 << _COUNT_BITS) - 1
@@ -184,7 +186,9 @@ class _Catalogue:
     lead to its offset there. An object per size (~70,000 for a large seller, each with a list
     of its figures) made the collection after the stock was placed walk ~330,000 young
     objects: 0.1 s, a tenth of the build (docs/performance.md, part 8). Integers and strings
-    are not tracked by the collector, nor are dicts holding only them.
+    are not tracked by the collector, nor are dicts holding only them: a product's description
+    and sizes are found by offsets too, not kept as a tuple and a list per product (~48,000
+    objects for a large seller, whose collection took 0.02 s).
 
     The cards' sizes are placed in the report's order (products by vendor code, then nm_id),
     so that making the rows walks the table from start to end: read in the cards' order they
@@ -192,35 +196,39 @@ class _Catalogue:
     """
 
     def __init__(self, cards: Sequence[Card]) -> None:
-        # nm_id -> (vendor_code, brand, subject, title)
-        self.products: dict[int, tuple[str, str, str, str]] = {}
-        # nm_id -> its sizes' offsets: the card's in card order, then sizes seen only in
-        # other data
-        self.sizes: dict[int, list[int]] = {}
+        # nm_id -> the offset of its description in `descriptions`: vendor_code, brand,
+        # subject, title
+        self.products: dict[int, int] = {}
+        self.descriptions: list[str] = []
+        # A product's card sizes are consecutive records: nm_id -> the first one's offset, and
+        # how many. Sizes seen only in other data: nm_id -> their offsets.
+        self.first_size: dict[int, int] = {}
         self.card_sizes: dict[int, int] = {}
+        self.other_sizes: dict[int, list[int]] = {}
         self.table: list[Any] = []
-        self.by_barcode: dict[str, int] = {}
-        self.by_tech_size: dict[int, dict[str, int]] = {}  # nm_id -> tech size -> offset
+        # order_size_key(barcode, nm_id) -> the product's card size with that barcode (its
+        # first). Orders are read as such keys: one lookup of a string the database made
+        # replaces a barcode's and a check of its product's.
+        self.by_key: dict[str, int] = {}
+        # nm_id -> tech size -> offset, made for a product when other_size first needs it
+        self.by_tech_size: dict[int, dict[str, int]] = {}
         self.by_chrt: dict[int, int] = {}
-        products, table, by_barcode = self.products, self.table, self.by_barcode
-        by_chrt = self.by_chrt
+        table, by_chrt, by_key = self.table, self.by_chrt, self.by_key
         first: dict[int, Card] = {}  # a product listed twice: its first card
         for card in cards:
             first.setdefault(card.nm_id, card)
         for card in sorted(sorted(first.values(), key=_nm_id), key=_vendor_code):
             nm_id = card.nm_id
-            products[nm_id] = (card.vendor_code, card.brand, card.subject, card.title)
+            self.describe(nm_id, card.vendor_code, card.brand, card.subject, card.title)
             own: list[int] = []
-            self.sizes[nm_id] = own
-            by_name: dict[str, int] = {}
-            self.by_tech_size[nm_id] = by_name
+            of_product = order_size_key("", nm_id)  # the key's end
             for card_size in card.sizes:
                 chrt_id, tech_size, barcodes = (
                     card_size.chrt_id,
                     card_size.tech_size,
                     card_size.barcodes,
                 )
-                if tech_size in by_name and any(
+                if chrt_id in by_chrt and any(  # (a size listed twice has been seen)
                     table[known + _CHRT_ID] == chrt_id and table[known + _TECH_SIZE] == tech_size
                     for known in own
                 ):
@@ -232,39 +240,53 @@ class _Catalogue:
                 )
                 own.append(offset)
                 by_chrt.setdefault(chrt_id, offset)
-                by_name.setdefault(tech_size, offset)
                 for barcode in barcodes:
-                    by_barcode.setdefault(barcode, offset)
-            self.card_sizes[nm_id] = len(own)  # a size listed twice counts once
+                    by_key.setdefault(barcode + of_product, offset)
+            if own:
+                self.first_size[nm_id] = own[0]
+                self.card_sizes[nm_id] = len(own)  # a size listed twice counts once
 
-    def size_of(self, nm_id: int, barcode: str, tech_size: str) -> int:
-        """The card size by barcode, else by tech size, else a size of its own (chrt_id None)."""
+    def other_size(self, nm_id: int, barcode: str, tech_size: str) -> int:
+        """The size of a barcode that is no card size of the product (not in by_key): the card
+        size by tech size, else a size of its own (chrt_id None)."""
         table = self.table
-        offset = self.by_barcode.get(barcode)
-        if offset is not None and table[offset] == nm_id:
-            return offset
         by_name = self.by_tech_size.get(nm_id)
-        if by_name is None:
+        if by_name is None:  # the card's sizes by tech size, the first of a name
             by_name = self.by_tech_size[nm_id] = {}
+            for card_size in self.card_size_offsets(nm_id):
+                by_name.setdefault(table[card_size + _TECH_SIZE], card_size)
         offset = by_name.get(tech_size)
         if offset is None:
             offset = by_name[tech_size] = len(table)
             table.extend((nm_id, None, tech_size, barcode, None, None))
-            self.sizes.setdefault(nm_id, []).append(offset)
+            self.other_sizes.setdefault(nm_id, []).append(offset)
         elif table[offset + _CHRT_ID] is None and barcode < table[offset + _BARCODE]:
             # A size of its own shows its least barcode: the same whatever order the orders
             # and remains rows come in.
             table[offset + _BARCODE] = barcode
         return offset
 
-    def take_sizes(self, nm_id: int) -> list[int]:
-        """The product's sizes in the report's order; the catalogue lets go of the list."""
-        sizes = self.sizes.pop(nm_id, [])
-        on_card = self.card_sizes.get(nm_id, 0)
-        if len(sizes) - on_card > 1:
-            table = self.table
-            sizes[on_card:] = sorted(sizes[on_card:], key=lambda size: table[size + _TECH_SIZE])
-        return sizes
+    def describe(self, nm_id: int, vendor_code: str, brand: str, subject: str, title: str) -> None:
+        """Describe a product unless it already is (a card's description comes first)."""
+        if nm_id not in self.products:
+            self.products[nm_id] = len(self.descriptions)
+            self.descriptions.extend((vendor_code, brand, subject, title))
+
+    def card_size_offsets(self, nm_id: int) -> range:
+        """The offsets of the product's card sizes, in card order."""
+        first = self.first_size.get(nm_id)
+        if first is None:
+            return range(0)
+        return range(first, first + self.card_sizes[nm_id] * _RECORD, _RECORD)
+
+    def take_sizes(self, nm_id: int) -> Sequence[int]:
+        """The product's sizes in the report's order: its card's, then the others by name."""
+        on_card = self.card_size_offsets(nm_id)
+        others = self.other_sizes.get(nm_id)
+        if others is None:
+            return on_card
+        table = self.table
+        return [*on_card, *sorted(others, key=lambda size: table[size + _TECH_SIZE])]
 
 
 def build_report(
@@ -397,9 +419,11 @@ class ReportBuilder:
         self.now_utc = now_utc
         self.window_days = window_days
         self.window = moscow_window(now_utc, window_days)
-        self._in_transit: dict[int, list[int]] = {}
+        # nm_id -> units in transit to buyers, and returning to WB's warehouses
+        self._to_buyers: dict[int, int] = {}
+        self._returns: dict[int, int] = {}
         self._finished = False
-        # Barcodes of orders that add_orders_by_barcode could not place (see there).
+        # Barcodes of orders that add_warehouse_orders could not place (see there).
         self.unmatched_barcodes: set[str] = set()
         with gc_paused():
             self._catalogue = _Catalogue(cards)
@@ -407,29 +431,28 @@ class ReportBuilder:
             self._seller_names = frozenset(seller_names.values())
             self._place_remains(remains)
             self._place_fbs(fbs_stocks, seller_names)
-        # warehouse name, as text or bytes -> (one shared object for the name: each order
-        # group brings its own copy, and the figures and rows would keep one per group; the
-        # orders' slot in a size's record when the type does not say it is the seller's).
-        self._places: dict[str | bytes, tuple[str, int]] = {}
+        # warehouse name -> (one shared object for the name: each order group brings its own
+        # copy, and the figures and rows would keep one per group; the orders' slot in a
+        # size's record when the type does not say it is the seller's).
+        self._places: dict[str, tuple[str, int]] = {}
 
     def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
         catalogue = self._catalogue
-        products, table, by_barcode = catalogue.products, catalogue.table, catalogue.by_barcode
-        in_transit = self._in_transit
+        table, by_key = catalogue.table, catalogue.by_key
+        to_buyers, returns = self._to_buyers, self._returns
         for row in remains:
             nm_id = row.nm_id
-            # catalogue.size_of, its first (usual) lookup inline
-            size = by_barcode.get(row.barcode)
-            if size is None or table[size] != nm_id:
-                size = catalogue.size_of(nm_id, row.barcode, row.tech_size)
-                if nm_id not in products:  # a card's size means a known product
-                    products[nm_id] = (row.vendor_code, row.brand, row.subject, "")
+            # by order_size_key (inline), else by tech size
+            size = by_key.get(f"{row.barcode} {nm_id}")
+            if size is None:
+                size = catalogue.other_size(nm_id, row.barcode, row.tech_size)
+                catalogue.describe(nm_id, row.vendor_code, row.brand, row.subject, "")
             at_size: dict[str, int] | None = None
             for name, quantity in row.warehouses:
                 if name == IN_TRANSIT_TO_BUYERS:
-                    in_transit.setdefault(nm_id, [0, 0])[0] += quantity
+                    to_buyers[nm_id] = to_buyers.get(nm_id, 0) + quantity
                 elif name == IN_TRANSIT_RETURNS:
-                    in_transit.setdefault(nm_id, [0, 0])[1] += quantity
+                    returns[nm_id] = returns.get(nm_id, 0) + quantity
                 elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
                     if at_size is None:
                         at_size = table[size + _FIGURES + _AT_WB]
@@ -466,85 +489,79 @@ class ReportBuilder:
 
         Groups that share their size and warehouse add up, so the orders may come counted
         per OrderKey or one per row (n = 1); each order of the window exactly once. The sync
-        reads them in two steps instead (add_orders_by_barcode, then add_unmatched_orders).
+        reads them in two steps instead (add_warehouse_orders, then add_unmatched_orders).
         """
-        groups = list(groups)
-        self.add_orders_by_barcode(
-            window,
-            (
-                (nm_id, barcode, name, seller_type, is_cancel, n)
-                for nm_id, barcode, _, _, name, seller_type, is_cancel, n in groups
-            ),
-        )
-        unmatched = self.unmatched_barcodes
-        if unmatched:
-            self.add_unmatched_orders(window, (group for group in groups if group[1] in unmatched))
+        self._add_groups(window, groups, skip_matched=False)
 
-    def add_orders_by_barcode(
-        self, window: tuple[datetime, datetime], groups: Iterable[BarcodeOrderGroup]
+    def add_warehouse_orders(
+        self,
+        window: tuple[datetime, datetime],
+        warehouse: str,
+        seller_type: bool,
+        is_cancel: bool,
+        keys: Iterable[str],
     ) -> None:
-        """Add the groups whose barcode is a card size of their product (nearly every one);
-        the others' barcodes go to `unmatched_barcodes`, and their full groups to
-        add_unmatched_orders.
+        """Add the window's orders at one warehouse, of one type and cancellation, each given
+        by its order_size_key (an order twice: two keys). Those whose barcode is not a card
+        size of their product (rare) leave their barcode in `unmatched_barcodes`: their full
+        groups go to add_unmatched_orders.
 
-        Read without the tech size and the article, which only an unmatched order needs: two
-        strings fewer per order (~30 % of reading a large seller's window from SQLite).
+        The sync's hot path: a large seller's 30 days are ~500,000 keys, and what was a tuple
+        of six values per order read from the database (two of them strings) is one string
+        here, its size found in one lookup.
         """
         self._check_window(window)
         catalogue = self._catalogue
-        table, by_barcode = catalogue.table, catalogue.by_barcode
-        unmatched = self.unmatched_barcodes
-        places = self._places
-        seller_slot = _FIGURES + _AT_SELLER
-        cancelled_order = _CANCELLED_ORDER
-        # ~500,000 groups for a large seller's 30 days: every lookup per group counts.
+        table, by_key = catalogue.table, catalogue.by_key
+        name, slot = self._place(warehouse)
+        if seller_type:
+            slot = _FIGURES + _AT_SELLER
+        one = _CANCELLED_ORDER if is_cancel else 1
         with gc_paused():
-            for nm_id, barcode, name, seller_type, is_cancel, n in groups:
-                size = by_barcode.get(barcode)
-                if size is None or table[size] != nm_id:
-                    unmatched.add(barcode)
+            for key in keys:
+                size = by_key.get(key)
+                if size is None:
+                    self.unmatched_barcodes.add(key.rpartition(" ")[0])
                     continue
-                # The rest is _count, inline.
-                place = places.get(name)
-                if place is None:
-                    place = places[name] = self._place(name)
-                name, slot = place
-                if seller_type:
-                    slot = seller_slot
-                slot += size
-                at_size = table[slot]
-                if at_size is None:
-                    at_size = table[slot] = {}
-                at_size[name] = at_size.get(name, 0) + (cancelled_order * n if is_cancel else n)
+                size += slot
+                figures = table[size]
+                if figures is None:
+                    table[size] = {name: one}
+                else:
+                    figures[name] = figures.get(name, 0) + one
 
     def add_unmatched_orders(
         self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]
     ) -> None:
-        """Add the full groups that add_orders_by_barcode left out (their barcode is not a card
+        """Add the full groups that add_warehouse_orders left out (their barcode is not a card
         size of their product), matched by tech size or given a size of their own. Groups it
         added are skipped, so these may be every group of the barcodes in `unmatched_barcodes`.
         """
+        self._add_groups(window, groups, skip_matched=True)
+
+    def _add_groups(
+        self,
+        window: tuple[datetime, datetime],
+        groups: Iterable[OrderGroup],
+        *,
+        skip_matched: bool,
+    ) -> None:
         self._check_window(window)
         catalogue = self._catalogue
-        products, table, by_barcode = catalogue.products, catalogue.table, catalogue.by_barcode
+        by_key = catalogue.by_key
         with gc_paused():
             for nm_id, barcode, tech_size, article, name, seller_type, is_cancel, n in groups:
-                size = by_barcode.get(barcode)
-                if size is not None and table[size] == nm_id:
-                    continue  # added by add_orders_by_barcode
-                size = catalogue.size_of(nm_id, barcode, tech_size)
-                if nm_id not in products:
-                    products[nm_id] = (article, "", "", "")
+                size = by_key.get(f"{barcode} {nm_id}")  # order_size_key, inline
+                if size is None:
+                    size = catalogue.other_size(nm_id, barcode, tech_size)
+                    catalogue.describe(nm_id, article, "", "", "")
+                elif skip_matched:
+                    continue  # added by add_warehouse_orders
                 self._count(size, name, seller_type, is_cancel, n)
 
-    def _count(
-        self, size: int, name: str | bytes, seller_type: bool, is_cancel: bool, n: int
-    ) -> None:
+    def _count(self, size: int, name: str, seller_type: bool, is_cancel: bool, n: int) -> None:
         """Count n orders of a size at a warehouse (and as cancelled when they are)."""
-        place = self._places.get(name)
-        if place is None:
-            place = self._places[name] = self._place(name)
-        text, slot = place
+        text, slot = self._place(name)
         slot = size + (_FIGURES + _AT_SELLER if seller_type else slot)
         table = self._catalogue.table
         at_size = table[slot]
@@ -558,14 +575,12 @@ class ReportBuilder:
         if self._finished:
             raise RuntimeError("the report is already built")
 
-    def _place(self, name: str | bytes) -> tuple[str, int]:
-        """A warehouse name's shared object and its figures' slot (by the name alone), the same
-        for its text and bytes."""
-        text = warehouse_text(name)
-        place = self._places.get(text)
+    def _place(self, name: str) -> tuple[str, int]:
+        """A warehouse name's shared object and its figures' slot (by the name alone)."""
+        place = self._places.get(name)
         if place is None:
-            kind = _AT_SELLER if text in self._seller_names else _AT_WB
-            place = self._places[text] = (text, _FIGURES + kind)
+            kind = _AT_SELLER if name in self._seller_names else _AT_WB
+            place = self._places[name] = (name, _FIGURES + kind)
         return place
 
     def finish(
@@ -580,12 +595,12 @@ class ReportBuilder:
         self._finished = True
         catalogue = self._catalogue
         # Only the orders needed these lookups: let them go before the rows are made.
-        catalogue.by_barcode, catalogue.by_tech_size, catalogue.by_chrt = {}, {}, {}
+        catalogue.by_key, catalogue.by_tech_size, catalogue.by_chrt = {}, {}, {}
         self._places = {}
         with gc_paused():
             return _assemble(
                 catalogue=catalogue,
-                in_transit=self._in_transit,
+                in_transit=(self._to_buyers, self._returns),
                 now_utc=self.now_utc,
                 window=self.window,
                 window_days=self.window_days,
@@ -600,7 +615,7 @@ _new_summary = partial(tuple.__new__, ProductSummary)  # ProductSummary(*fields)
 def _assemble(
     *,
     catalogue: _Catalogue,
-    in_transit: dict[int, list[int]],
+    in_transit: tuple[dict[int, int], dict[int, int]],
     now_utc: datetime,
     window: tuple[datetime, datetime],
     window_days: int,
@@ -619,13 +634,15 @@ def _assemble(
     # seller): locals only, and stock-only figures (no orders, so no cover) take a shorter
     # path. Same rows, same order, same arithmetic as days_of_cover. Most sizes have one to
     # three rows of a kind, too few for extends per size and column to pay.
-    products = catalogue.products
+    products, descriptions = catalogue.products, catalogue.descriptions
+    to_buyers, returns = in_transit
     # By vendor code, then nm_id: two stable sorts on plain keys take half the time of one
     # on (vendor code, nm_id) tuples.
     by_nm_id = sorted(products)
-    by_nm_id.sort(key=lambda nm_id: products[nm_id][0])
+    by_nm_id.sort(key=lambda nm_id: descriptions[products[nm_id]])
     for nm_id in by_nm_id:
-        vendor_code, brand, subject, title = products[nm_id]
+        at = products[nm_id]
+        vendor_code, brand, subject, title = descriptions[at : at + 4]
         sizes = catalogue.take_sizes(nm_id)
         units = [0, 0]  # at WB, at the seller's
         product_orders = product_cancelled = 0
@@ -642,7 +659,8 @@ def _assemble(
                     table[size + _TECH_SIZE],
                     table[size + _BARCODE],
                 )
-                for name in sorted(figures):
+                # One warehouse (most sizes of a kind): nothing to sort.
+                for name in figures if len(figures) == 1 else sorted(figures):
                     packed = figures[name]
                     units_here = packed >> stock_shift
                     if not packed & orders_bits:  # stock only
@@ -673,7 +691,6 @@ def _assemble(
                     product_cancelled += c
             units[slot - _FIGURES] = kind_units
         fbo, fbs = units
-        to_buyers, returns = in_transit.get(nm_id, (0, 0))
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
         summaries.append(
             _new_summary(  # ProductSummary's fields in order
@@ -686,8 +703,8 @@ def _assemble(
                     len(sizes),
                     fbo,
                     fbs,
-                    to_buyers,
-                    returns,
+                    to_buyers.get(nm_id, 0),
+                    returns.get(nm_id, 0),
                     product_orders,
                     product_cancelled,
                     cover,
@@ -699,8 +716,8 @@ def _assemble(
     # The rows are all made: the catalogue (~20 MB for a large seller) goes now, so that
     # copying the rows into the report does not add to it.
     catalogue.products.clear()
+    catalogue.descriptions.clear()
     table.clear()
-    catalogue.sizes.clear()
 
     # A stable sort: equal (cover, vendor_code) keep the products' nm_id order.
     low_stock.sort(key=lambda item: (item.days_of_cover, item.vendor_code))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.render import number
 from core.clock import utcnow
-from core.report import BarcodeOrderGroup, ReportBuilder, moscow_window
+from core.report import ReportBuilder, moscow_window
 from core.wb.models import Card, FbsStock, RemainsRow
 from storage.models import SyncLog
 from tests.e2e.harness import Harness, running_bot, small_seller
@@ -161,12 +161,15 @@ async def test_sync_lets_go_of_the_parts_once_the_stock_is_placed(
     nm_ids = {card["nmID"] for card in seller.cards}
     chrt_ids = {size["chrtID"] for card in seller.cards for size in card["sizes"]}
     alive: list[int] = []
-    add_orders = ReportBuilder.add_orders_by_barcode
+    add_orders = ReportBuilder.add_warehouse_orders
 
     def counting(
         self: ReportBuilder,
         window: tuple[datetime, datetime],
-        groups: Iterable[BarcodeOrderGroup],
+        warehouse: str,
+        seller_type: bool,
+        is_cancel: bool,
+        keys: Iterable[str],
     ) -> None:
         alive.append(
             sum(
@@ -175,9 +178,9 @@ async def test_sync_lets_go_of_the_parts_once_the_stock_is_placed(
                 for o in gc.get_objects()
             )
         )
-        add_orders(self, window, groups)
+        add_orders(self, window, warehouse, seller_type, is_cancel, keys)
 
-    monkeypatch.setattr(ReportBuilder, "add_orders_by_barcode", counting)
+    monkeypatch.setattr(ReportBuilder, "add_warehouse_orders", counting)
     async with running_bot(database_url, tmp_path, seller) as h:
         h.wb.remains_polls_until_done = 1
         await _onboard(h, seller)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,11 +18,11 @@ from core.report import (
     build_report,
     count_orders,
     moscow_window,
-    warehouse_text,
+    order_size_key,
 )
 from core.stock_report import StockReport, StockRow, WarehouseKind
 from core.wb.models import FbsStock, Order, RemainsRow, SellerWarehouse
-from storage.models import SnapshotRow, StoredOrder
+from storage.models import ORDERS_WINDOW_INDEX, SnapshotRow, StoredOrder
 from tests.storage.catalogue import three_size_cards
 from tests.storage.tenants import add_tenant
 
@@ -246,31 +246,36 @@ async def test_sql_order_counts_equal_those_counted_in_python(
     [(500, 5_000), (3, 100), (3, 4)],
     ids=["one query", "a query per 3 barcodes", "too many: the whole window"],
 )
-async def test_the_sync_reads_orders_by_barcode_then_describes_the_unmatched_ones(
+async def test_the_sync_reads_orders_by_warehouse_then_describes_the_unmatched_ones(
     sessions: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
     per_query: int,
     looked_for: int,
 ) -> None:
-    """add_window_orders: every order by barcode first, then the full groups of the barcodes
-    the cards lack (looked for a few per query, or the whole window read when there are many);
-    the report equals the one counted from the Order rows."""
+    """add_window_orders: every order as its size key, a warehouse at a time, first; then the
+    full groups of the barcodes the cards lack (looked for a few per query, or the whole
+    window read when there are many); the report equals the one counted from the Order rows.
+    Barcodes with a space or the keys' separator in them count too."""
     monkeypatch.setattr(snapshot_store, "_BARCODES_PER_QUERY", per_query)
     monkeypatch.setattr(snapshot_store, "_BARCODES_LOOKED_FOR", looked_for)
     tenant_id = await tenant(sessions)
     start, end = moscow_window(NOW, 7)
     cards = three_size_cards(4)
-    barcodes = [
-        *(f"b{nm_id}-{size}" for nm_id in (1, 2, 3) for size in ("S", "M", "L")),  # a card's
-        "b4-S",  # product 4's barcode, ordered as product 3: not a card size of product 3
-        *(f"new-{k}" for k in range(5)),  # no card has them; product 2 has the tech size
-    ]
+    odd = ("b 1 S", "b1,M", "b,1 ,L")  # spaces and the keys' separator in them
+    sizes = zip(cards[0].sizes, odd, strict=True)
+    cards[0] = replace(cards[0], sizes=tuple(replace(size, barcodes=(b,)) for size, b in sizes))
+    products = {
+        **dict.fromkeys(odd, 1),  # a card's
+        **{f"b{nm_id}-{size}": nm_id for nm_id in (2, 3) for size in ("S", "M", "L")},
+        "b4-S": 3,  # product 4's barcode, ordered as product 3: not a card size of product 3
+    }
+    barcodes = [*products, *(f"new-{k}" for k in range(5))]  # no card has new-*
     orders = [
         Order(
             f"s{i:04d}",
             start + timedelta(hours=i),
             start + timedelta(hours=i, minutes=5),
-            3 if barcode == "b4-S" else int(barcode[1]) if barcode[1].isdigit() else 2 + i % 8,
+            products.get(barcode, 2 + i % 8),  # new-*: product 2 has the tech size
             barcode,
             ("S", "M", "L", "XL")[i % 4],
             "ART-orphan",
@@ -309,11 +314,32 @@ async def test_the_sync_reads_orders_by_barcode_then_describes_the_unmatched_one
     assert {p.nm_id for p in report.products} == {1, 2, 3, 4, 5, 6, 7, 8, 9}
 
     # Only the first read: the unmatched orders are missing.
-    by_barcode_only = builder()
+    by_warehouse_only = builder()
     async with sessions() as session:
-        async for groups in snapshot_store.barcode_order_groups(session, tenant_id, start, end):
-            by_barcode_only.add_orders_by_barcode((start, end), groups)
-    assert by_barcode_only.finish().totals.orders == 9 * 7
+        read = [
+            group async for group in snapshot_store.warehouse_orders(session, tenant_id, start, end)
+        ]
+    for group in read:
+        by_warehouse_only.add_warehouse_orders((start, end), *group)
+    assert by_warehouse_only.finish().totals.orders == 9 * 7
+    # Each order once, as its key, with its warehouse and flags; the groups a comma split
+    # wrongly read again a row at a time.
+    assert sorted(
+        (name, seller_type, is_cancel, key)
+        for name, seller_type, is_cancel, keys in read
+        for key in keys
+    ) == sorted(
+        (
+            o.warehouse_name,
+            o.warehouse_type == "Склад продавца",
+            o.is_cancel,
+            order_size_key(o.barcode, o.nm_id),
+        )
+        for o in orders
+    )
+    assert len({(name, seller_type, is_cancel) for name, seller_type, is_cancel, _ in read}) == len(
+        read
+    )
 
 
 async def test_order_groups_come_in_small_partitions_inside_the_sessions_transaction(
@@ -350,14 +376,7 @@ async def test_order_groups_come_in_small_partitions_inside_the_sessions_transac
         await session.commit()
     assert len(partitions) >= 3
     assert max(len(groups) for groups in partitions) <= snapshot_store._DRIVER_PARTITION
-    # SQLite gives the warehouse names as UTF-8 bytes (the report decodes each name once).
-    names = {type(group[4]) for groups in partitions for group in groups}
-    assert names == ({bytes} if session.bind.dialect.name == "sqlite" else {str})
-    groups = [
-        (*group[:4], warehouse_text(group[4]), *group[5:])
-        for groups in partitions
-        for group in groups
-    ]
+    groups = [tuple(group) for groups in partitions for group in groups]
     assert sorted(groups) == sorted(
         (
             o.nm_id,
@@ -392,42 +411,48 @@ async def test_order_groups_come_in_small_partitions_inside_the_sessions_transac
 async def test_the_windows_orders_are_read_from_the_index_alone(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Every column order_groups reads is in ix_orders_window: SQLite never looks a row up
-    (for a large seller's 30 days that halved the read), and PostgreSQL could do the same."""
+    """Every column the report reads of the orders is in ORDERS_WINDOW_INDEX: SQLite never
+    looks a row up, and gives the warehouse groups in the index's order, without a sort (for a
+    large seller's 30 days a sort took three times the read); PostgreSQL could do the same."""
     tenant_id = await tenant(sessions)
     start, end = moscow_window(NOW, 7)
     async with sessions() as session:
         connection = await session.connection()
         dialect = connection.dialect
         queries = {
-            "described": snapshot_store.window_orders_query(dialect.name, tenant_id, start, end),
-            "by barcode": snapshot_store.window_orders_query(
-                dialect.name, tenant_id, start, end, by_barcode=True
+            "by warehouse": snapshot_store.warehouse_orders_query(
+                dialect.name, tenant_id, start, end
             ),
+            "described": snapshot_store.window_orders_query(dialect.name, tenant_id, start, end),
             "of some barcodes": snapshot_store.window_orders_query(
                 dialect.name, tenant_id, start, end, barcodes=["b1", "b2"]
             ),
         }
-        for name, query in queries.items():
-            compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-            if dialect.name == "sqlite":
-                values = compiled.construct_params()
-                parameters = [
-                    str(value) if isinstance(value, datetime) else value
-                    for value in (values[name] for name in compiled.positiontup or ())
-                ]
-                raw = await connection.get_raw_connection()
-                cursor = await raw.driver_connection.execute(  # type: ignore[union-attr]
-                    "EXPLAIN QUERY PLAN " + compiled.string, parameters
-                )
-                plan = " ".join(str(row[-1]) for row in await cursor.fetchall())
-                assert "USING COVERING INDEX ix_orders_window" in plan, (name, plan)
-    (index,) = (i for i in StoredOrder.__table__.indexes if i.name == "ix_orders_window")
+        if dialect.name == "sqlite":
+            plans = {name: await _sqlite_plan(connection, query) for name, query in queries.items()}
+            assert f"USING COVERING INDEX {ORDERS_WINDOW_INDEX}" in plans["by warehouse"], plans
+            assert "TEMP B-TREE" not in plans["by warehouse"], plans
+            for name in ("described", "of some barcodes"):
+                assert "USING COVERING INDEX" in plans[name], plans
+    (index,) = (i for i in StoredOrder.__table__.indexes if i.name == ORDERS_WINDOW_INDEX)
     indexed = {column.name for column in index.columns}
     # On both backends: no query names a column of the orders the index lacks.
     assert used_columns(queries["described"]) == indexed
     assert used_columns(queries["of some barcodes"]) == indexed
-    assert used_columns(queries["by barcode"]) == indexed - {"tech_size", "supplier_article"}
+    assert used_columns(queries["by warehouse"]) == indexed - {"tech_size", "supplier_article"}
+
+
+async def _sqlite_plan(connection: Any, query: Any) -> str:
+    compiled = query.compile(dialect=connection.dialect)
+    values = compiled.construct_params()
+    parameters = [
+        str(value) if isinstance(value, datetime) else value
+        for value in (values[name] for name in compiled.positiontup or ())
+    ]
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    cursor = await driver.execute("EXPLAIN QUERY PLAN " + compiled.string, parameters)
+    return " ".join(str(row[-1]) for row in await cursor.fetchall())
 
 
 def used_columns(query: Any) -> set[str]:

@@ -23,6 +23,7 @@ from core.report import (
     days_of_cover,
     dedupe_orders,
     moscow_window,
+    order_size_key,
     order_warehouse_kind,
     warehouse_figures,
 )
@@ -402,6 +403,41 @@ def test_remains_row_with_unknown_barcode_maps_to_card_size_by_tech_size() -> No
     assert built.totals.sizes == 1
 
 
+def test_a_barcode_on_two_products_cards_is_each_products_own_size() -> None:
+    """WB reused a barcode: each product's stock and orders go to its own card size with it,
+    read as build_report reads them and as the sync does (by size key, a warehouse at a
+    time); within one product the first size with the barcode takes them."""
+    cards = [
+        card(1, "A", (11, "S", "777")),
+        card(2, "B", (21, "M", "777"), (22, "L", "777")),
+    ]
+    stock = [
+        remains(2, "B", "777", "M", ("Коледино", 4)),
+        remains(1, "A", "777", "S", ("Казань", 2)),
+    ]
+    orders = [
+        order("o1", day(8), 2, "777", "L", "Казань"),
+        order("o2", day(8), 1, "777", "S", "Казань"),
+        order("o3", day(9), 2, "777", "M", "Коледино", is_cancel=True),
+    ]
+    expected = [
+        (1, 11, "S", "Казань", 2, 1, 0),
+        (2, 21, "M", "Казань", 0, 1, 0),
+        (2, 21, "M", "Коледино", 4, 1, 1),
+    ]
+    built = _build(cards=cards, remains=stock, orders=orders)
+    assert [
+        (r.nm_id, r.chrt_id, r.size, r.warehouse, r.stock, r.orders, r.cancelled)
+        for r in built.rows
+    ] == expected
+    assert built.totals.sizes == 3
+    builder = _builder(cards, stock, [])
+    for warehouse_orders in _by_warehouse(_groups_of_one(orders)):
+        builder.add_warehouse_orders((WINDOW_START, WINDOW_END), *warehouse_orders)
+    assert not builder.unmatched_barcodes
+    assert builder.finish() == built
+
+
 def test_order_of_a_size_missing_from_cards_keeps_its_own_size() -> None:
     built = _build(
         cards=[card(1, "X", (11, "S", "111"))],
@@ -631,6 +667,17 @@ def _groups_of_one(orders: list[Order]) -> list[OrderGroup]:
     ]
 
 
+def _by_warehouse(groups: list[OrderGroup]) -> list[tuple[str, bool, bool, list[str]]]:
+    """The groups' orders as the sync reads them first: a (warehouse, seller type,
+    cancellation) at a time, each order as its size key (core.snapshot_store.warehouse_orders)."""
+    keys: dict[tuple[str, bool, bool], list[str]] = {}
+    for nm_id, barcode, _, _, name, seller_type, is_cancel, n in groups:
+        keys.setdefault((name, seller_type, is_cancel), []).extend(
+            [order_size_key(barcode, nm_id)] * n
+        )
+    return [(*place, place_keys) for place, place_keys in keys.items()]
+
+
 def _builder(
     cards: list[Card], remains_rows: list[RemainsRow], fbs: list[FbsStock]
 ) -> ReportBuilder:
@@ -667,12 +714,12 @@ def test_builder_refuses_orders_of_another_window() -> None:
     with pytest.raises(ValueError, match="another window"):
         builder.add_orders(other, [])
     with pytest.raises(ValueError, match="another window"):
-        builder.add_orders_by_barcode(other, [])
+        builder.add_warehouse_orders(other, "Коледино", False, False, [])
     with pytest.raises(ValueError, match="another window"):
         builder.add_unmatched_orders(other, [])
     builder.finish()
     with pytest.raises(RuntimeError, match="already built"):
-        builder.add_orders_by_barcode((WINDOW_START, WINDOW_END), [])
+        builder.add_warehouse_orders((WINDOW_START, WINDOW_END), "Коледино", False, False, [])
     with pytest.raises(RuntimeError, match="already built"):
         builder.add_unmatched_orders((WINDOW_START, WINDOW_END), [])
 
@@ -707,15 +754,16 @@ def test_packed_figures_stay_exact_for_large_counts_and_stock() -> None:
         fbs_stocks=[FbsStock(501, 11, 2**40)],
         now_utc=NOW,
     )
-    builder.add_orders_by_barcode(
+    builder.add_orders(
         window,
         [
-            (1, "111", "Коледино", False, False, 2**29),
-            (1, "111", "Коледино", False, True, 2**29 - 1),
-            (1, "111", "Казань", False, False, 1),
-            (1, "111", "Мой склад", True, True, 300),
+            (1, "111", "S", "X", "Коледино", False, False, 2**29),
+            (1, "111", "S", "X", "Коледино", False, True, 2**29 - 1),
+            (1, "111", "S", "X", "Казань", False, False, 1),
+            (1, "111", "S", "X", "Мой склад", True, True, 299),
         ],
     )
+    builder.add_warehouse_orders(window, "Мой склад", True, True, [order_size_key("111", 1)])
     assert [(r.warehouse, r.stock, r.orders, r.cancelled) for r in builder.finish().rows] == [
         ("Казань", 7, 1, 0),
         ("Коледино", 10**15, 2**30 - 1, 2**29 - 1),
@@ -723,10 +771,10 @@ def test_packed_figures_stay_exact_for_large_counts_and_stock() -> None:
     ]
 
 
-def test_orders_read_by_barcode_then_described_give_the_report_of_build_report(
+def test_orders_read_by_warehouse_then_described_give_the_report_of_build_report(
     report: StockReport,
 ) -> None:
-    """The sync's two reads: every order without its tech size and article, then the full
+    """The sync's two reads: every order as its size key, a warehouse at a time, then the full
     groups of the barcodes no card size of their product has (given all of them here: those
     already added are skipped)."""
     window = (WINDOW_START, WINDOW_END)
@@ -744,7 +792,8 @@ def test_orders_read_by_barcode_then_described_give_the_report_of_build_report(
     )
     builder = _builder(list(CARDS), list(REMAINS), list(FBS))
     groups = _groups_of_one(ORDERS + extra)
-    builder.add_orders_by_barcode(window, [(g[0], g[1], g[4], g[5], g[6], g[7]) for g in groups])
+    for warehouse_orders in _by_warehouse(groups):
+        builder.add_warehouse_orders(window, *warehouse_orders)
     assert builder.unmatched_barcodes == {"2003", "8001"}
     builder.add_unmatched_orders(window, groups)
     built = builder.finish()
@@ -861,16 +910,14 @@ def test_orders_added_one_row_at_a_time_give_the_report_of_their_counts(
     cards, remains_rows, fbs, orders = inputs
     expected = _build(cards=cards, remains=remains_rows, fbs=fbs, orders=orders)
     builder = _builder(list(cards), list(remains_rows), list(fbs))
-    for i, group in enumerate(_groups_of_one(orders)):
-        if i % 2:  # as SQLite gives it: the warehouse name's UTF-8 bytes
-            group = (*group[:4], str(group[4]).encode(), *group[5:])
+    for group in _groups_of_one(orders):
         builder.add_orders((WINDOW_START, WINDOW_END), [group])
     assert builder.finish() == expected
 
 
 @settings(max_examples=100, deadline=None)
 @given(_inputs(), st.randoms(use_true_random=False))
-def test_orders_read_by_barcode_in_any_order_give_the_report_of_their_counts(
+def test_orders_read_by_warehouse_in_any_order_give_the_report_of_their_counts(
     inputs: tuple[list[Card], list[RemainsRow], list[FbsStock], list[Order]],
     shuffler: random.Random,
 ) -> None:
@@ -880,7 +927,10 @@ def test_orders_read_by_barcode_in_any_order_give_the_report_of_their_counts(
     builder = _builder(list(cards), list(remains_rows), list(fbs))
     groups = _groups_of_one(orders)
     shuffler.shuffle(groups)
-    builder.add_orders_by_barcode(window, [(g[0], g[1], g[4], g[5], g[6], g[7]) for g in groups])
+    by_warehouse = _by_warehouse(groups)
+    shuffler.shuffle(by_warehouse)
+    for warehouse_orders in by_warehouse:
+        builder.add_warehouse_orders(window, *warehouse_orders)
     card_sizes = {(c.nm_id, b) for c in cards for size in c.sizes for b in size.barcodes}
     assert builder.unmatched_barcodes == {g[1] for g in groups if (g[0], g[1]) not in card_sizes}
     shuffler.shuffle(groups)
