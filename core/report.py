@@ -175,7 +175,6 @@ _ORDERS = (1 << _STOCK_SHIFT) - 1  # the bits of the two counts
 _CANCELLED_ORDER = 1 + (1 << _COUNT_BITS)  # one order, placed in the window and cancelled
 
 
-_nm_id = attrgetter("nm_id")
 _vendor_code = attrgetter("vendor_code")
 
 
@@ -214,14 +213,20 @@ class _Catalogue:
         self.by_tech_size: dict[int, dict[str, int]] = {}
         self.by_chrt: dict[int, int] = {}
         table, by_chrt, by_key = self.table, self.by_chrt, self.by_key
+        products, descriptions = self.products, self.descriptions
         first: dict[int, Card] = {}  # a product listed twice: its first card
         for card in cards:
             first.setdefault(card.nm_id, card)
-        for card in sorted(sorted(first.values(), key=_nm_id), key=_vendor_code):
+        # By vendor code, then nm_id: sorting the integers first reads each card only once.
+        in_order = [first[nm_id] for nm_id in sorted(first)]
+        in_order.sort(key=_vendor_code)
+        self.on_cards = len(in_order)  # the first products, in the report's order
+        for card in in_order:
             nm_id = card.nm_id
-            self.describe(nm_id, card.vendor_code, card.brand, card.subject, card.title)
+            products[nm_id] = len(descriptions)  # describe(), inline
+            descriptions += (card.vendor_code, card.brand, card.subject, card.title)
             own: list[int] = []
-            of_product = order_size_key("", nm_id)  # the key's end
+            of_product = f" {nm_id}"  # order_size_key's end, inline
             for card_size in card.sizes:
                 chrt_id, tech_size, barcodes = (
                     card_size.chrt_id,
@@ -440,6 +445,7 @@ class ReportBuilder:
         catalogue = self._catalogue
         table, by_key = catalogue.table, catalogue.by_key
         to_buyers, returns = self._to_buyers, self._returns
+        wb_slot, stock_shift = _FIGURES + _AT_WB, _STOCK_SHIFT
         for row in remains:
             nm_id = row.nm_id
             # by order_size_key (inline), else by tech size
@@ -455,10 +461,10 @@ class ReportBuilder:
                     returns[nm_id] = returns.get(nm_id, 0) + quantity
                 elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
                     if at_size is None:
-                        at_size = table[size + _FIGURES + _AT_WB]
+                        at_size = table[size + wb_slot]
                         if at_size is None:
-                            at_size = table[size + _FIGURES + _AT_WB] = {}
-                    at_size[name] = at_size.get(name, 0) + (quantity << _STOCK_SHIFT)
+                            at_size = table[size + wb_slot] = {}
+                    at_size[name] = at_size.get(name, 0) + (quantity << stock_shift)
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
         # The last reading of each (warehouse, chrt_id), keyed a warehouse at a time: a tuple
@@ -636,10 +642,13 @@ def _assemble(
     # three rows of a kind, too few for extends per size and column to pay.
     products, descriptions = catalogue.products, catalogue.descriptions
     to_buyers, returns = in_transit
-    # By vendor code, then nm_id: two stable sorts on plain keys take half the time of one
-    # on (vendor code, nm_id) tuples.
-    by_nm_id = sorted(products)
-    by_nm_id.sort(key=lambda nm_id: descriptions[products[nm_id]])
+    # By vendor code, then nm_id: the cards' products are in that order already (see
+    # _Catalogue); two stable sorts on plain keys take half the time of one on (vendor code,
+    # nm_id) tuples.
+    by_nm_id = list(products)
+    if len(by_nm_id) > catalogue.on_cards:  # products only other data has
+        by_nm_id.sort()
+        by_nm_id.sort(key=lambda nm_id: descriptions[products[nm_id]])
     for nm_id in by_nm_id:
         at = products[nm_id]
         vendor_code, brand, subject, title = descriptions[at : at + 4]
