@@ -632,10 +632,10 @@ async def warehouse_orders(
     async for partition in _driver_rows(connection, query, _WAREHOUSES_PER_FETCH):
         for name, warehouse_type, is_cancel, count, joined_keys in partition:
             keys = joined_keys.split(_KEYS_SEPARATOR)
-            if len(keys) != count:  # a barcode with the separator in it
+            if len(keys) == count:
+                yield _warehouse_group(name, warehouse_type, is_cancel, keys)
+            else:  # a barcode with the separator in it
                 separated.append((name, warehouse_type, is_cancel))
-                continue
-            yield name, warehouse_type == SELLER_WAREHOUSE_TYPE, bool(is_cancel), keys
     for name, warehouse_type, is_cancel in separated:  # once the cursor above is closed
         orders = select(StoredOrder.barcode, StoredOrder.nm_id).where(
             *_in_window(tenant_id, window_start, window_end),
@@ -648,7 +648,15 @@ async def warehouse_orders(
             async for rows in _driver_rows(connection, orders)
             for barcode, nm_id in rows
         ]
-        yield name, warehouse_type == SELLER_WAREHOUSE_TYPE, bool(is_cancel), keys
+        yield _warehouse_group(name, warehouse_type, is_cancel, keys)
+
+
+def _warehouse_group(
+    name: str, warehouse_type: str, is_cancel: bool, keys: list[str]
+) -> WarehouseOrders:
+    """A group as the report takes it: the type as whether it is the seller's, the flag as a
+    bool (SQLite gives 0 or 1)."""
+    return name, warehouse_type == SELLER_WAREHOUSE_TYPE, bool(is_cancel), keys
 
 
 def warehouse_orders_query(
