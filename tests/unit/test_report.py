@@ -771,6 +771,36 @@ def test_packed_figures_stay_exact_for_large_counts_and_stock() -> None:
     ]
 
 
+def test_stock_levels_on_either_side_of_the_shared_ones_add_up_exactly() -> None:
+    """Levels below 1,024 units are shared objects, the others computed: sums of either
+    kind, and orders added to them, come back exact."""
+    window = (WINDOW_START, WINDOW_END)
+    builder = ReportBuilder(
+        cards=[card(1, "X", (11, "S", "111"), (12, "M", "112"))],
+        remains=[
+            remains(1, "X", "111", "S", ("Коледино", 1023), ("Казань", 1024), ("Тула", 1)),
+            remains(1, "X", "111", "S", ("Коледино", 1), ("Казань", 1023), ("Тула", 1)),
+            remains(1, "X", "112", "M", ("Коледино", 1023)),
+        ],
+        seller_warehouses=[MY_WAREHOUSE],
+        fbs_stocks=[FbsStock(501, 11, 1023), FbsStock(501, 12, 1024)],
+        now_utc=NOW,
+    )
+    builder.add_warehouse_orders(
+        window, "Коледино", False, False, [order_size_key("111", 1), order_size_key("112", 1)]
+    )
+    builder.add_warehouse_orders(window, "Мой склад", True, True, [order_size_key("112", 1)])
+    rows = builder.finish().rows
+    assert [(r.barcode, r.warehouse, r.stock, r.orders, r.cancelled) for r in rows] == [
+        ("111", "Казань", 2047, 0, 0),
+        ("111", "Коледино", 1024, 1, 0),
+        ("111", "Тула", 2, 0, 0),
+        ("112", "Коледино", 1023, 1, 0),
+        ("111", "Мой склад", 1023, 0, 0),
+        ("112", "Мой склад", 1024, 1, 1),
+    ]
+
+
 def test_orders_read_by_warehouse_then_described_give_the_report_of_build_report(
     report: StockReport,
 ) -> None:
