@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from core.stock_report import (
@@ -522,7 +522,7 @@ class ReportBuilder:
         warehouse: str,
         seller_type: bool,
         is_cancel: bool,
-        keys: Iterable[str],
+        keys: Sequence[str],
     ) -> None:
         """Add the window's orders at one warehouse, of one type and cancellation, each given
         by its order_size_key (an order twice: two keys). Those whose barcode is not a card
@@ -531,7 +531,10 @@ class ReportBuilder:
 
         The sync's hot path: a large seller's 30 days are ~500,000 keys, and what was a tuple
         of six values per order read from the database (two of them strings) is one string
-        here, its size found in one lookup.
+        here, its size found in one lookup. The sizes are then counted in the table's order,
+        not the orders': the records and figures dicts they reach lie in memory in about that
+        order, and so do the figures dicts this makes, which the rows then read in that order
+        too (30 days: adding ~15 % faster, the rows ~7 %; docs/performance.md, item 48).
         """
         self._check_window(window)
         catalogue = self._catalogue
@@ -541,11 +544,15 @@ class ReportBuilder:
             slot = _FIGURES + _AT_SELLER
         one = _CANCELLED_ORDER if is_cancel else 1
         with gc_paused():
-            for key in keys:
-                size = by_key.get(key)
-                if size is None:
-                    self.unmatched_barcodes.add(key.rpartition(" ")[0])
-                    continue
+            found = list(map(by_key.get, keys))
+            if None in found:
+                for key, size in zip(keys, found, strict=True):
+                    if size is None:
+                        self.unmatched_barcodes.add(key.rpartition(" ")[0])
+                found = [size for size in found if size is not None]
+            sizes = cast(list[int], found)  # no None left
+            sizes.sort()
+            for size in sizes:
                 size += slot
                 figures = table[size]
                 if figures is None:
