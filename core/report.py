@@ -176,8 +176,8 @@ _CANCELLED_ORDER = 1 + (1 << _COUNT_BITS)  # one order, placed in the window and
 # Stock levels below _SHARED_LEVELS units (nearly every size's at a warehouse) as shared
 # objects: placing the stock makes no integer for them, and adding an order to such a cell or
 # making its row reads one of these few objects, which stay in the CPU's cache, not one
-# integer per size and warehouse scattered over the heap (the 7-day build ~4 % faster, the
-# 30-day one ~10 %; docs/performance.md, item 47).
+# integer per size and warehouse scattered over the heap (the rows step ~8 % faster;
+# docs/performance.md, item 47).
 _SHARED_LEVELS = 1024
 _STOCK_LEVELS = tuple(units << _STOCK_SHIFT for units in range(_SHARED_LEVELS))
 
@@ -534,7 +534,7 @@ class ReportBuilder:
         here, its size found in one lookup. The sizes are then counted in the table's order,
         not the orders': the records and figures dicts they reach lie in memory in about that
         order, and so do the figures dicts this makes, which the rows then read in that order
-        too (30 days: adding ~15 % faster, the rows ~7 %; docs/performance.md, item 48).
+        too (the rows step 8-13 % faster; docs/performance.md, item 48).
         """
         self._check_window(window)
         catalogue = self._catalogue
