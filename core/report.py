@@ -182,6 +182,11 @@ _SHARED_LEVELS = 1024
 _STOCK_LEVELS = tuple(units << _STOCK_SHIFT for units in range(_SHARED_LEVELS))
 
 
+def _stock_figures(units: int) -> int:
+    """A stock level (units > 0) as packed figures: shared below _SHARED_LEVELS."""
+    return _STOCK_LEVELS[units] if units < _SHARED_LEVELS else units << _STOCK_SHIFT
+
+
 _vendor_code = attrgetter("vendor_code")
 
 
@@ -471,7 +476,7 @@ class ReportBuilder:
                         at_size = table[size + wb_slot]
                         if at_size is None:
                             at_size = table[size + wb_slot] = {}
-                    units = (
+                    units = (  # _stock_figures(quantity), inline: ~100,000 entries
                         stock_levels[quantity]
                         if quantity < _SHARED_LEVELS
                         else quantity << stock_shift
@@ -501,9 +506,7 @@ class ReportBuilder:
                     at_seller = table[slot]
                     if at_seller is None:
                         at_seller = table[slot] = {}
-                    units = (
-                        _STOCK_LEVELS[amount] if amount < _SHARED_LEVELS else amount << _STOCK_SHIFT
-                    )
+                    units = _stock_figures(amount)
                     known = at_seller.get(name)
                     at_seller[name] = units if known is None else known + units
 
