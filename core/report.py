@@ -190,6 +190,107 @@ def _stock_figures(units: int) -> int:
 _vendor_code = attrgetter("vendor_code")
 
 
+def _add_keyed_orders_python(
+    table: list[Any], by_key: dict[str, int], keys: Sequence[str], slot: int, name: str, one: int
+) -> list[str]:
+    """Add `one` to each key's size's figures at `name` (the figures at the size's offset +
+    `slot`, made where None); return the keys `by_key` lacks. The sizes are counted in the
+    table's order, not the keys': the records and figures dicts they reach lie in memory in
+    about that order, and so do the dicts this makes, which the rows then read in that order
+    too (the rows step 8-13 % faster; docs/performance.md, item 48)."""
+    found = list(map(by_key.get, keys))
+    unmatched: list[str] = []
+    if None in found:
+        unmatched = [key for key, size in zip(keys, found, strict=True) if size is None]
+        found = [size for size in found if size is not None]
+    sizes = cast(list[int], found)  # no None left
+    sizes.sort()
+    for size in sizes:
+        size += slot
+        figures = table[size]
+        if figures is None:
+            table[size] = {name: one}
+        else:
+            figures[name] = figures.get(name, 0) + one
+    return unmatched
+
+
+def _add_size_rows_python(
+    values: list[Any],
+    table: list[Any],
+    sizes: Sequence[int],
+    slot: int,
+    kind: WarehouseKind,
+    nm_id: int,
+    window_days: int,
+) -> tuple[int, int, int]:
+    """Append the rows of the sizes' figures of one kind (`slot`) to `values`, ten values a
+    row (StockRows), warehouses by name; empty the slots. Returns the rows' stock, orders and
+    cancelled orders summed.
+
+    The hottest loop of a sync (a row per size and warehouse, a million for a large seller):
+    locals only, and stock-only figures (no orders, so no cover) take a shorter path. Same
+    arithmetic as days_of_cover. Most sizes have one to three rows of a kind, too few for
+    extends per size and column to pay.
+    """
+    orders_bits, count, count_bits, stock_shift = _ORDERS, _COUNT, _COUNT_BITS, _STOCK_SHIFT
+    add_row = values.extend
+    kind_units = ordered = cancelled = 0
+    for size in sizes:
+        figures = table[size + slot]
+        if figures is None:
+            continue
+        # The figures go as the rows grow (a large seller's are ~60 MB).
+        table[size + slot] = None
+        chrt_id, size_name, barcode = (
+            table[size + _CHRT_ID],
+            table[size + _TECH_SIZE],
+            table[size + _BARCODE],
+        )
+        # One warehouse (most sizes of a kind): nothing to sort.
+        for name in figures if len(figures) == 1 else sorted(figures):
+            packed = figures[name]
+            units_here = packed >> stock_shift
+            if not packed & orders_bits:  # stock only
+                add_row((nm_id, chrt_id, barcode, size_name, name, kind, units_here, 0, 0, None))
+                kind_units += units_here
+                continue
+            n = packed & count
+            c = packed >> count_bits & count
+            net = n - c
+            add_row(
+                (
+                    nm_id,
+                    chrt_id,
+                    barcode,
+                    size_name,
+                    name,
+                    kind,
+                    units_here,
+                    n,
+                    c,
+                    units_here * window_days / net if net > 0 else None,
+                )
+            )
+            kind_units += units_here
+            ordered += n
+            cancelled += c
+    return kind_units, ordered, cancelled
+
+
+# The two loops above in C where core/_report_speedups.c was compiled (setup.py; a third of
+# a large seller's build was the interpreter's work around their dict and integer
+# operations: docs/performance.md, item 49); tests hold both to the same results.
+try:
+    from core._report_speedups import add_keyed_orders as _add_keyed_orders
+    from core._report_speedups import add_size_rows as _add_size_rows
+
+    SPEEDUPS = True
+except ImportError:  # installed where no C compiler was at hand
+    _add_keyed_orders, _add_size_rows = _add_keyed_orders_python, _add_size_rows_python
+    SPEEDUPS = False
+
+
 class _Catalogue:
     """Lookups from the cards, growing with products and sizes seen only in other data.
 
@@ -547,21 +648,9 @@ class ReportBuilder:
             slot = _FIGURES + _AT_SELLER
         one = _CANCELLED_ORDER if is_cancel else 1
         with gc_paused():
-            found = list(map(by_key.get, keys))
-            if None in found:
-                for key, size in zip(keys, found, strict=True):
-                    if size is None:
-                        self.unmatched_barcodes.add(key.rpartition(" ")[0])
-                found = [size for size in found if size is not None]
-            sizes = cast(list[int], found)  # no None left
-            sizes.sort()
-            for size in sizes:
-                size += slot
-                figures = table[size]
-                if figures is None:
-                    table[size] = {name: one}
-                else:
-                    figures[name] = figures.get(name, 0) + one
+            unmatched = _add_keyed_orders(table, by_key, keys, slot, name, one)
+        for key in unmatched:
+            self.unmatched_barcodes.add(key.rpartition(" ")[0])
 
     def add_unmatched_orders(
         self, window: tuple[datetime, datetime], groups: Iterable[OrderGroup]
@@ -660,13 +749,7 @@ def _assemble(
     # (kind, the slot of its figures in a size's record)
     kinds = ((WarehouseKind.WB, _FIGURES + _AT_WB), (WarehouseKind.SELLER, _FIGURES + _AT_SELLER))
     table = catalogue.table
-    orders_bits, count, count_bits, stock_shift = _ORDERS, _COUNT, _COUNT_BITS, _STOCK_SHIFT
     values: list[Any] = []  # the rows' values, row after row (see StockRows)
-    add_row = values.extend
-    # The hottest loop of a sync (a row per size and warehouse, a million for a large
-    # seller): locals only, and stock-only figures (no orders, so no cover) take a shorter
-    # path. Same rows, same order, same arithmetic as days_of_cover. Most sizes have one to
-    # three rows of a kind, too few for extends per size and column to pay.
     products, descriptions = catalogue.products, catalogue.descriptions
     to_buyers, returns = in_transit
     # By vendor code, then nm_id: the cards' products are in that order already (see
@@ -683,49 +766,12 @@ def _assemble(
         units = [0, 0]  # at WB, at the seller's
         product_orders = product_cancelled = 0
         for kind, slot in kinds:
-            kind_units = 0
-            for size in sizes:
-                figures = table[size + slot]
-                if figures is None:
-                    continue
-                # The figures go as the rows grow (a large seller's are ~60 MB).
-                table[size + slot] = None
-                chrt_id, size_name, barcode = (
-                    table[size + _CHRT_ID],
-                    table[size + _TECH_SIZE],
-                    table[size + _BARCODE],
-                )
-                # One warehouse (most sizes of a kind): nothing to sort.
-                for name in figures if len(figures) == 1 else sorted(figures):
-                    packed = figures[name]
-                    units_here = packed >> stock_shift
-                    if not packed & orders_bits:  # stock only
-                        add_row(
-                            (nm_id, chrt_id, barcode, size_name, name, kind, units_here, 0, 0, None)
-                        )
-                        kind_units += units_here
-                        continue
-                    n = packed & count
-                    c = packed >> count_bits & count
-                    net = n - c
-                    add_row(
-                        (
-                            nm_id,
-                            chrt_id,
-                            barcode,
-                            size_name,
-                            name,
-                            kind,
-                            units_here,
-                            n,
-                            c,
-                            units_here * window_days / net if net > 0 else None,
-                        )
-                    )
-                    kind_units += units_here
-                    product_orders += n
-                    product_cancelled += c
+            kind_units, ordered, cancelled = _add_size_rows(
+                values, table, sizes, slot, kind, nm_id, window_days
+            )
             units[slot - _FIGURES] = kind_units
+            product_orders += ordered
+            product_cancelled += cancelled
         fbo, fbs = units
         cover = days_of_cover(fbo + fbs, product_orders, product_cancelled, window_days)
         summaries.append(

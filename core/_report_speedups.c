@@ -1,0 +1,380 @@
+/* The two hottest loops of core.report.ReportBuilder, in C.
+
+   core/report.py holds the same two functions in Python (_add_keyed_orders_python,
+   _add_size_rows_python): they are the reference, used where this module was not compiled,
+   and tests check that both give the same tables, rows and sums. Only the public C API is
+   used, so any CPython 3.11+ builds it.
+
+   Why C: both loops do a few dict and integer operations per order or row, and the
+   interpreter's overhead around them was a third of a large seller's report building
+   (docs/performance.md, issue 7, part 12). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+
+/* A size's figures packed in one integer (core.report): ordered + cancelled << 30 +
+   stock << 60. */
+#define COUNT_BITS 30
+#define COUNT_MASK ((1ULL << COUNT_BITS) - 1)
+#define STOCK_SHIFT 60
+#define ORDERS_MASK ((1ULL << STOCK_SHIFT) - 1)
+/* Integers up to 2**53 convert to a double exactly: their quotient is then the one Python's
+   int / int gives. */
+#define EXACT_IN_DOUBLE (1LL << 53)
+
+static PyObject *stock_shift; /* the int 60 */
+
+static int
+compare_offsets(const void *a, const void *b)
+{
+    Py_ssize_t x = *(const Py_ssize_t *)a, y = *(const Py_ssize_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether item `base` + `delta` of the table exists (no overflow in the sum). */
+static int
+in_table(PyObject *table, Py_ssize_t base, Py_ssize_t delta)
+{
+    Py_ssize_t length = PyList_GET_SIZE(table);
+    if (base < 0 || delta < 0 || base >= length || delta >= length - base) {
+        PyErr_SetString(PyExc_IndexError, "a size's offset is outside the table");
+        return 0;
+    }
+    return 1;
+}
+
+/* Item `base` + `delta` of the table, checked; a borrowed reference. */
+static PyObject *
+table_item(PyObject *table, Py_ssize_t base, Py_ssize_t delta)
+{
+    return in_table(table, base, delta) ? PyList_GET_ITEM(table, base + delta) : NULL;
+}
+
+PyDoc_STRVAR(add_keyed_orders_doc,
+"add_keyed_orders(table, by_key, keys, slot, name, one) -> list[str]\n\n"
+"Add `one` to table[by_key[key] + slot][name] for each key, in the order of the sizes'\n"
+"offsets (a dict {name: one} where the slot is None); return the keys by_key lacks.");
+
+static PyObject *
+add_keyed_orders(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "add_keyed_orders takes 6 arguments");
+        return NULL;
+    }
+    PyObject *table = args[0], *by_key = args[1], *name = args[4], *one = args[5];
+    if (!PyList_CheckExact(table) || !PyDict_CheckExact(by_key) || !PyLong_CheckExact(one)) {
+        PyErr_SetString(PyExc_TypeError, "table must be a list, by_key a dict, one an int");
+        return NULL;
+    }
+    Py_ssize_t slot = PyLong_AsSsize_t(args[3]);
+    if (slot == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *keys = PySequence_Fast(args[2], "keys must be a sequence");
+    if (keys == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(keys), found = 0;
+    Py_ssize_t *offsets = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count ? count : 1));
+    PyObject *unmatched = PyList_New(0);
+    if (offsets == NULL || unmatched == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(keys);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *size = PyDict_GetItemWithError(by_key, items[i]);
+        if (size == NULL) {
+            if (PyErr_Occurred() || PyList_Append(unmatched, items[i]) < 0) {
+                goto error;
+            }
+            continue;
+        }
+        Py_ssize_t offset = PyLong_AsSsize_t(size);
+        if ((offset == -1 && PyErr_Occurred()) || !in_table(table, offset, slot)) {
+            goto error;
+        }
+        offsets[found++] = offset + slot;
+    }
+    /* The records and the dicts reached lie in memory in about the table's order. */
+    qsort(offsets, (size_t)found, sizeof(Py_ssize_t), compare_offsets);
+    for (Py_ssize_t i = 0; i < found; i++) {
+        PyObject *figures = table_item(table, offsets[i], 0);
+        if (figures == NULL) {
+            goto error;
+        }
+        if (figures == Py_None) {
+            figures = PyDict_New();
+            if (figures == NULL || PyDict_SetItem(figures, name, one) < 0) {
+                Py_XDECREF(figures);
+                goto error;
+            }
+            PyList_SetItem(table, offsets[i], figures); /* steals figures, drops the None */
+            continue;
+        }
+        if (!PyDict_CheckExact(figures)) {
+            PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
+            goto error;
+        }
+        PyObject *known = PyDict_GetItemWithError(figures, name);
+        PyObject *sum;
+        if (known != NULL) {
+            sum = PyNumber_Add(known, one);
+        }
+        else if (PyErr_Occurred()) {
+            goto error;
+        }
+        else {
+            sum = Py_NewRef(one);
+        }
+        if (sum == NULL) {
+            goto error;
+        }
+        int failed = PyDict_SetItem(figures, name, sum);
+        Py_DECREF(sum);
+        if (failed) {
+            goto error;
+        }
+    }
+    PyMem_Free(offsets);
+    Py_DECREF(keys);
+    return unmatched;
+error:
+    PyMem_Free(offsets);
+    Py_XDECREF(unmatched);
+    Py_DECREF(keys);
+    return NULL;
+}
+
+/* Append one row's ten values to `values`, taking the references of the last four. */
+static int
+append_row(PyObject *values, PyObject *head[6], PyObject *stock, PyObject *ordered,
+           PyObject *cancelled, PyObject *cover)
+{
+    PyObject *row[10] = {head[0], head[1], head[2], head[3], head[4], head[5],
+                         stock, ordered, cancelled, cover};
+    int failed = 0;
+    for (int i = 0; i < 10; i++) {
+        if (!failed && PyList_Append(values, row[i]) < 0) {
+            failed = 1;
+        }
+    }
+    Py_DECREF(stock);
+    Py_DECREF(ordered);
+    Py_DECREF(cancelled);
+    Py_DECREF(cover);
+    return failed ? -1 : 0;
+}
+
+/* Python's stock * window_days / net, for the rare figures a double cannot hold exactly. */
+static PyObject *
+cover_as_python(PyObject *stock, long long window_days, long long net)
+{
+    PyObject *days = PyLong_FromLongLong(window_days), *divisor = PyLong_FromLongLong(net);
+    PyObject *product = (days && divisor) ? PyNumber_Multiply(stock, days) : NULL;
+    PyObject *cover = product ? PyNumber_TrueDivide(product, divisor) : NULL;
+    Py_XDECREF(days);
+    Py_XDECREF(divisor);
+    Py_XDECREF(product);
+    return cover;
+}
+
+PyDoc_STRVAR(add_size_rows_doc,
+"add_size_rows(values, table, sizes, slot, kind, nm_id, window_days) -> (units, ordered, cancelled)\n\n"
+"For each size offset in `sizes`, the rows of its figures at table[size + slot] (warehouse\n"
+"names sorted), appended to `values` ten values a row; the slot is set to None. Returns the\n"
+"sums of their stock, orders and cancelled orders.");
+
+static PyObject *
+add_size_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "add_size_rows takes 7 arguments");
+        return NULL;
+    }
+    PyObject *values = args[0], *table = args[1], *kind = args[4], *nm_id = args[5];
+    if (!PyList_CheckExact(values) || !PyList_CheckExact(table)) {
+        PyErr_SetString(PyExc_TypeError, "values and table must be lists");
+        return NULL;
+    }
+    Py_ssize_t slot = PyLong_AsSsize_t(args[3]);
+    if (slot == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    long long window_days = PyLong_AsLongLong(args[6]);
+    if (window_days == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *sizes = PySequence_Fast(args[2], "sizes must be a sequence");
+    if (sizes == NULL) {
+        return NULL;
+    }
+    /* Stock sums in C while they fit; `units_total` takes what does not. */
+    long long units = 0, ordered_sum = 0, cancelled_sum = 0;
+    PyObject *units_total = PyLong_FromLong(0);
+    PyObject *figures = NULL, *names = NULL, *stock = NULL;
+    PyObject *record[3] = {NULL, NULL, NULL};
+    if (units_total == NULL) {
+        goto error;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sizes);
+    PyObject **size_items = PySequence_Fast_ITEMS(sizes);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t size = PyLong_AsSsize_t(size_items[i]);
+        if (size == -1 && PyErr_Occurred()) {
+            goto error;
+        }
+        PyObject *at = table_item(table, size, slot);
+        if (at == NULL) {
+            goto error;
+        }
+        if (at == Py_None) {
+            continue;
+        }
+        if (!PyDict_CheckExact(at)) {
+            PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
+            goto error;
+        }
+        for (int field = 0; field < 3; field++) { /* chrt_id, tech size, barcode */
+            PyObject *item = table_item(table, size, 1 + field);
+            if (item == NULL) {
+                goto error;
+            }
+            record[field] = Py_NewRef(item); /* held: sorting may run Python code */
+        }
+        figures = Py_NewRef(at);
+        /* The figures go as the rows grow (a large seller's are ~60 MB). */
+        PyList_SetItem(table, size + slot, Py_NewRef(Py_None));
+        names = PyDict_Keys(figures);
+        if (names == NULL || (PyList_GET_SIZE(names) > 1 && PyList_Sort(names) < 0)) {
+            goto error;
+        }
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(names); j++) {
+            PyObject *name = PyList_GET_ITEM(names, j);
+            PyObject *packed = PyDict_GetItemWithError(figures, name);
+            if (packed == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_RuntimeError, "figures changed while read");
+                }
+                goto error;
+            }
+            if (!PyLong_CheckExact(packed)) {
+                PyErr_SetString(PyExc_TypeError, "packed figures must be ints");
+                goto error;
+            }
+            stock = PyNumber_Rshift(packed, stock_shift);
+            if (stock == NULL) {
+                goto error;
+            }
+            unsigned long long low = PyLong_AsUnsignedLongLongMask(packed);
+            if (low == (unsigned long long)-1 && PyErr_Occurred()) {
+                goto error;
+            }
+            int overflow;
+            long long stock_c = PyLong_AsLongLongAndOverflow(stock, &overflow);
+            if (stock_c == -1 && PyErr_Occurred()) {
+                goto error;
+            }
+            long long units_after;
+            if (!overflow && !__builtin_add_overflow(units, stock_c, &units_after)) {
+                units = units_after;
+            }
+            else {
+                PyObject *sum = PyNumber_Add(units_total, stock);
+                if (sum == NULL) {
+                    goto error;
+                }
+                Py_SETREF(units_total, sum);
+                overflow = 1;
+            }
+            PyObject *head[6] = {nm_id, record[0], record[2], record[1], name, kind};
+            unsigned long long orders_bits = low & ORDERS_MASK;
+            PyObject *ordered, *cancelled, *cover;
+            if (!orders_bits) { /* stock only */
+                ordered = PyLong_FromLong(0);
+                cancelled = PyLong_FromLong(0);
+                cover = Py_NewRef(Py_None);
+            }
+            else {
+                long long n = (long long)(orders_bits & COUNT_MASK);
+                long long c = (long long)(orders_bits >> COUNT_BITS & COUNT_MASK);
+                long long net = n - c, days_stock;
+                ordered_sum += n;
+                cancelled_sum += c;
+                ordered = PyLong_FromLongLong(n);
+                cancelled = PyLong_FromLongLong(c);
+                if (net <= 0) {
+                    cover = Py_NewRef(Py_None);
+                }
+                else if (!overflow && !__builtin_mul_overflow(stock_c, window_days, &days_stock)
+                         && days_stock < EXACT_IN_DOUBLE && days_stock > -EXACT_IN_DOUBLE) {
+                    cover = PyFloat_FromDouble((double)days_stock / (double)net);
+                }
+                else {
+                    cover = cover_as_python(stock, window_days, net);
+                }
+            }
+            if (ordered == NULL || cancelled == NULL || cover == NULL) {
+                Py_XDECREF(ordered);
+                Py_XDECREF(cancelled);
+                Py_XDECREF(cover);
+                goto error;
+            }
+            int failed = append_row(values, head, stock, ordered, cancelled, cover);
+            stock = NULL; /* append_row took it */
+            if (failed) {
+                goto error;
+            }
+        }
+        Py_CLEAR(names);
+        Py_CLEAR(figures);
+        for (int field = 0; field < 3; field++) {
+            Py_CLEAR(record[field]);
+        }
+    }
+    Py_DECREF(sizes);
+    PyObject *in_c = PyLong_FromLongLong(units);
+    PyObject *total = in_c ? PyNumber_Add(units_total, in_c) : NULL;
+    Py_XDECREF(in_c);
+    Py_DECREF(units_total);
+    if (total == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(NLL)", total, ordered_sum, cancelled_sum);
+error:
+    for (int field = 0; field < 3; field++) {
+        Py_XDECREF(record[field]);
+    }
+    Py_XDECREF(stock);
+    Py_XDECREF(names);
+    Py_XDECREF(figures);
+    Py_XDECREF(units_total);
+    Py_DECREF(sizes);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"add_keyed_orders", (PyCFunction)(void (*)(void))add_keyed_orders, METH_FASTCALL,
+     add_keyed_orders_doc},
+    {"add_size_rows", (PyCFunction)(void (*)(void))add_size_rows, METH_FASTCALL,
+     add_size_rows_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef speedups = {
+    PyModuleDef_HEAD_INIT, "core._report_speedups",
+    "The hottest loops of core.report in C (see core/_report_speedups.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__report_speedups(void)
+{
+    stock_shift = PyLong_FromLong(STOCK_SHIFT);
+    if (stock_shift == NULL) {
+        return NULL;
+    }
+    return PyModule_Create(&speedups);
+}

@@ -1,0 +1,143 @@
+"""core/_report_speedups.c against its Python reference in core.report: the same tables, rows,
+sums and errors on random inputs, and clear errors (not a crash) on inputs it must refuse.
+
+tests/unit/test_report_python_loops.py runs the whole report suite on the Python loops; the
+report suite itself runs on the compiled ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import report
+from core.stock_report import WarehouseKind
+
+RECORD = 6  # core.report._RECORD: nm_id, chrt_id, tech size, barcode, WB figures, seller's
+NAMES = ("Коледино", "Казань", "Тула", "Электросталь", "Мой склад", "Склад WB 17", "A", "Ё")
+CANCELLED_ORDER = 1 + (1 << 30)
+
+
+def test_the_install_compiled_the_loops() -> None:
+    """scripts/setup builds core/_report_speedups.c (setup.py); a machine without a C
+    compiler still runs the report, slower, on the Python loops, and says so here."""
+    assert report.SPEEDUPS, "core/_report_speedups.c was not compiled: run scripts/setup"
+    assert report._add_keyed_orders is not report._add_keyed_orders_python
+    assert report._add_size_rows is not report._add_size_rows_python
+
+
+def _packed(stock: int, ordered: int, cancelled: int) -> int:
+    return ordered + (cancelled << 30) + (stock << 60)
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> list[Any]:
+    """A table of 0-12 size records, each slot of figures None or a dict of packed figures:
+    stock past 64 bits and counts near their 30 bits included."""
+    figures = st.none() | st.dictionaries(
+        st.sampled_from(NAMES),
+        st.builds(
+            _packed,
+            st.integers(0, 40) | st.integers(0, 2**70),
+            st.integers(0, 3) | st.integers(0, 2**30 - 1),
+            st.integers(0, 3) | st.integers(0, 2**30 - 1),
+        ),
+        max_size=5,
+    )
+    table: list[Any] = []
+    for i in range(draw(st.integers(0, 12))):
+        table += [1000 + i // 3, 50 + i, f"T{i % 4}", f"20{i:04d}", draw(figures), draw(figures)]
+    return table
+
+
+def _sizes(table: list[Any]) -> st.SearchStrategy[list[int]]:
+    offsets = range(0, len(table), RECORD)
+    return st.lists(st.sampled_from(offsets), unique=True) if offsets else st.just([])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_rows_and_sums_are_the_python_loops(data: st.DataObject) -> None:
+    table = data.draw(_tables())
+    sizes = data.draw(_sizes(table))
+    slot = data.draw(st.sampled_from((4, 5)))
+    kind = WarehouseKind.WB if slot == 4 else WarehouseKind.SELLER
+    window_days = data.draw(st.integers(1, 90))
+    in_c, in_python = copy.deepcopy(table), copy.deepcopy(table)
+    values_c: list[Any] = ["earlier row"]
+    values_python: list[Any] = ["earlier row"]
+    sums_c = report._add_size_rows(values_c, in_c, sizes, slot, kind, 1000, window_days)
+    sums_python = report._add_size_rows_python(
+        values_python, in_python, sizes, slot, kind, 1000, window_days
+    )
+    assert sums_c == sums_python
+    assert values_c == values_python
+    # The same types too: a cover is a float or None, never an int where Python has a float.
+    assert [type(v) for v in values_c] == [type(v) for v in values_python]
+    assert in_c == in_python
+    for size in sizes:
+        assert in_c[size + slot] is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_orders_are_counted_as_the_python_loop_counts_them(data: st.DataObject) -> None:
+    table = data.draw(_tables())
+    by_key = {f"{table[at + 3]} {table[at]}": at for at in range(0, len(table), RECORD)}
+    known = sorted(by_key) or ["nothing"]
+    keys = data.draw(st.lists(st.sampled_from(known) | st.sampled_from(("x 1", "20000 9"))))
+    slot = data.draw(st.sampled_from((4, 5)))
+    name = data.draw(st.sampled_from(NAMES))
+    one = data.draw(st.sampled_from((1, CANCELLED_ORDER)))
+    in_c, in_python = copy.deepcopy(table), copy.deepcopy(table)
+    unmatched_c = report._add_keyed_orders(in_c, by_key, keys, slot, name, one)
+    unmatched_python = report._add_keyed_orders_python(in_python, by_key, keys, slot, name, one)
+    assert unmatched_c == unmatched_python == [k for k in keys if k not in by_key]
+    assert in_c == in_python
+
+
+def test_a_cover_beyond_a_doubles_exact_integers_is_pythons_quotient() -> None:
+    """Stock * days past 2**53 goes through Python's int / int, which rounds once."""
+    stock = 2**60 + 1
+    table: list[Any] = [1, 2, "S", "111", {"Тула": _packed(stock, 7, 2)}, None]
+    values: list[Any] = []
+    sums = report._add_size_rows(values, table, [0], 4, WarehouseKind.WB, 1, 30)
+    assert values[-1] == stock * 30 / 5
+    assert sums == (stock, 7, 2)
+
+
+@pytest.mark.skipif(not report.SPEEDUPS, reason="core/_report_speedups.c is not compiled")
+def test_refuses_what_is_not_the_builders_table_with_an_error() -> None:
+    """Wrong offsets and wrong figures raise, as the Python loops do; nothing is crashed."""
+    table: list[Any] = [1, 2, "S", "111", {"Тула": 1}, "not figures"]
+    with pytest.raises(IndexError):
+        report._add_size_rows([], table, [6], 4, WarehouseKind.WB, 1, 7)
+    with pytest.raises(IndexError):
+        report._add_keyed_orders(table, {"k": 10}, ["k"], 4, "Тула", 1)
+    with pytest.raises(TypeError):
+        report._add_size_rows([], table, [0], 5, WarehouseKind.SELLER, 1, 7)
+    with pytest.raises(TypeError):
+        report._add_keyed_orders(table, {"k": 0}, ["k"], 5, "Тула", 1)
+    with pytest.raises(TypeError):
+        report._add_size_rows([], table, 5, 4, WarehouseKind.WB, 1, 7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        report._add_keyed_orders(table, {"k": 0}, None, 4, "Тула", 1)  # type: ignore[arg-type]
+
+
+def test_no_references_are_leaked() -> None:
+    """What the loops take and give back is counted right: shared objects' counts return to
+    where they were once the results are dropped (a leak would keep every row alive)."""
+    name, barcode = "Склад ссылок", "ref-barcode"
+    before = sys.getrefcount(name), sys.getrefcount(barcode)
+    for _ in range(100):
+        table: list[Any] = [1, 2, "S", barcode, {name: _packed(5, 3, 1)}, None]
+        values: list[Any] = []
+        report._add_size_rows(values, table, [0], 4, WarehouseKind.WB, 1, 7)
+        report._add_keyed_orders(table, {"k": 0}, ["k", "k", "missing"], 4, name, 1)
+        del table, values
+    assert (sys.getrefcount(name), sys.getrefcount(barcode)) == before
