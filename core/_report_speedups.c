@@ -1,13 +1,13 @@
-/* The two hottest loops of core.report.ReportBuilder, in C.
+/* The hottest loops of core.report.ReportBuilder, in C.
 
-   core/report.py holds the same two functions in Python (_add_keyed_orders_python,
-   _add_size_rows_python): they are the reference, used where this module was not compiled,
-   and tests check that both give the same tables, rows and sums. Only the public C API is
-   used, so any CPython 3.11+ builds it.
+   core/report.py holds the same functions in Python (_add_keyed_orders_python,
+   _add_size_rows_python, _place_remains_rows_python): they are the reference, used where
+   this module was not compiled, and tests check that both give the same tables, rows, sums
+   and errors. Only the public C API is used, so any CPython 3.11+ builds it.
 
-   Why C: both loops do a few dict and integer operations per order or row, and the
-   interpreter's overhead around them was a third of a large seller's report building
-   (docs/performance.md, issue 7, part 12). */
+   Why C: these loops do a few dict and integer operations per order, row or stock entry,
+   and the interpreter's work around them was a fifth to a quarter of a large seller's
+   report building (docs/performance.md, issue 7, part 12). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -355,11 +355,230 @@ error:
     return NULL;
 }
 
+/* Python's a == b for two warehouse names (str, so no Python code runs). */
+static int
+same_name(PyObject *a, PyObject *b)
+{
+    if (a == b) {
+        return 1;
+    }
+    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b)) {
+        return PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) && PyUnicode_Compare(a, b) == 0;
+    }
+    return PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+/* counts[key] = counts.get(key, 0) + amount */
+static int
+add_to(PyObject *counts, PyObject *key, PyObject *amount)
+{
+    PyObject *known = PyDict_GetItemWithError(counts, key);
+    if (known == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *sum = known ? PyNumber_Add(known, amount) : Py_NewRef(amount);
+    if (sum == NULL) {
+        return -1;
+    }
+    int failed = PyDict_SetItem(counts, key, sum);
+    Py_DECREF(sum);
+    return failed;
+}
+
+static PyObject *attr_nm_id, *attr_barcode, *attr_warehouses;
+
+PyDoc_STRVAR(place_remains_doc,
+"place_remains(remains, by_key, table, slot, levels, to_buyers_name, to_buyers,\n"
+"              returns_name, returns, ignored_name, unmatched) -> None\n\n"
+"core.report._place_remains_rows_python, in C.");
+
+static PyObject *
+place_remains(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "place_remains takes 11 arguments");
+        return NULL;
+    }
+    PyObject *by_key = args[1], *table = args[2], *levels = args[4];
+    PyObject *to_buyers_name = args[5], *to_buyers = args[6], *returns_name = args[7];
+    PyObject *returns = args[8], *ignored_name = args[9], *unmatched = args[10];
+    if (!PyDict_CheckExact(by_key) || !PyList_CheckExact(table) || !PyTuple_CheckExact(levels)
+        || !PyDict_CheckExact(to_buyers) || !PyDict_CheckExact(returns)) {
+        PyErr_SetString(PyExc_TypeError, "place_remains: wrong argument types");
+        return NULL;
+    }
+    Py_ssize_t slot = PyLong_AsSsize_t(args[3]);
+    if (slot == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t shared_levels = PyTuple_GET_SIZE(levels);
+    PyObject *rows = PySequence_Fast(args[0], "remains must be a sequence");
+    if (rows == NULL) {
+        return NULL;
+    }
+    /* Held across one row; cleared at its end. */
+    PyObject *nm_id = NULL, *barcode = NULL, *key = NULL, *size_object = NULL;
+    PyObject *entries = NULL, *at_size = NULL;
+    /* " <nm_id>" of the last product seen: a product's rows come together. */
+    PyObject *last_nm_id = NULL, *suffix = NULL;
+    PyObject *row = NULL;
+    /* The length and items are read again after each row: `unmatched` runs Python code. */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(rows); i++) {
+        row = Py_NewRef(PySequence_Fast_GET_ITEM(rows, i));
+        nm_id = PyObject_GetAttr(row, attr_nm_id);
+        barcode = nm_id ? PyObject_GetAttr(row, attr_barcode) : NULL;
+        if (barcode == NULL) {
+            goto error;
+        }
+        if (last_nm_id == NULL || !(last_nm_id == nm_id ||
+                                    PyObject_RichCompareBool(last_nm_id, nm_id, Py_EQ) == 1)) {
+            if (PyErr_Occurred()) {
+                goto error;
+            }
+            Py_XSETREF(suffix, PyUnicode_FromFormat(" %S", nm_id));
+            Py_XSETREF(last_nm_id, Py_NewRef(nm_id));
+            if (suffix == NULL) {
+                goto error;
+            }
+        }
+        key = PyUnicode_Concat(barcode, suffix); /* core.report.order_size_key */
+        if (key == NULL) {
+            goto error;
+        }
+        size_object = PyDict_GetItemWithError(by_key, key);
+        if (size_object != NULL) {
+            Py_INCREF(size_object);
+        }
+        else if (PyErr_Occurred()) {
+            goto error;
+        }
+        else { /* not a card size of its product: Python finds or makes its size */
+            size_object = PyObject_CallOneArg(unmatched, row);
+            if (size_object == NULL) {
+                goto error;
+            }
+        }
+        Py_ssize_t size = PyLong_AsSsize_t(size_object);
+        if ((size == -1 && PyErr_Occurred()) || !in_table(table, size, slot)) {
+            goto error;
+        }
+        entries = PyObject_GetAttr(row, attr_warehouses);
+        if (entries == NULL) {
+            goto error;
+        }
+        PyObject *fast = PySequence_Fast(entries, "a row's warehouses must be a sequence");
+        Py_SETREF(entries, fast);
+        if (entries == NULL) {
+            goto error;
+        }
+        Py_ssize_t n_entries = PySequence_Fast_GET_SIZE(entries);
+        for (Py_ssize_t j = 0; j < n_entries; j++) {
+            PyObject *entry = PySequence_Fast_GET_ITEM(entries, j);
+            if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2) {
+                PyErr_SetString(PyExc_ValueError, "a warehouse entry must be (name, quantity)");
+                goto error;
+            }
+            PyObject *name = PyTuple_GET_ITEM(entry, 0), *quantity = PyTuple_GET_ITEM(entry, 1);
+            int is;
+            if ((is = same_name(name, to_buyers_name)) != 0) {
+                if (is < 0 || add_to(to_buyers, nm_id, quantity) < 0) {
+                    goto error;
+                }
+                continue;
+            }
+            if ((is = same_name(name, returns_name)) != 0) {
+                if (is < 0 || add_to(returns, nm_id, quantity) < 0) {
+                    goto error;
+                }
+                continue;
+            }
+            if ((is = same_name(name, ignored_name)) != 0) {
+                if (is < 0) {
+                    goto error;
+                }
+                continue;
+            }
+            if (!PyLong_CheckExact(quantity)) {
+                PyErr_SetString(PyExc_TypeError, "a warehouse's quantity must be an int");
+                goto error;
+            }
+            int overflow;
+            long long units = PyLong_AsLongLongAndOverflow(quantity, &overflow);
+            if (units == -1 && PyErr_Occurred()) {
+                goto error;
+            }
+            if (overflow < 0 || (!overflow && units <= 0)) {
+                continue;
+            }
+            if (at_size == NULL) {
+                PyObject *known = table_item(table, size, slot);
+                if (known == NULL) {
+                    goto error;
+                }
+                if (known == Py_None) {
+                    at_size = PyDict_New();
+                    if (at_size == NULL) {
+                        goto error;
+                    }
+                    PyList_SetItem(table, size + slot, Py_NewRef(at_size));
+                }
+                else if (PyDict_CheckExact(known)) {
+                    at_size = Py_NewRef(known);
+                }
+                else {
+                    PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
+                    goto error;
+                }
+            }
+            PyObject *figures;
+            if (!overflow && units < shared_levels) {
+                figures = Py_NewRef(PyTuple_GET_ITEM(levels, units));
+            }
+            else {
+                figures = PyNumber_Lshift(quantity, stock_shift);
+                if (figures == NULL) {
+                    goto error;
+                }
+            }
+            int failed = add_to(at_size, name, figures);
+            Py_DECREF(figures);
+            if (failed) {
+                goto error;
+            }
+        }
+        Py_CLEAR(nm_id);
+        Py_CLEAR(barcode);
+        Py_CLEAR(key);
+        Py_CLEAR(size_object);
+        Py_CLEAR(entries);
+        Py_CLEAR(at_size);
+        Py_CLEAR(row);
+    }
+    Py_XDECREF(last_nm_id);
+    Py_XDECREF(suffix);
+    Py_DECREF(rows);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(row);
+    Py_XDECREF(nm_id);
+    Py_XDECREF(barcode);
+    Py_XDECREF(key);
+    Py_XDECREF(size_object);
+    Py_XDECREF(entries);
+    Py_XDECREF(at_size);
+    Py_XDECREF(last_nm_id);
+    Py_XDECREF(suffix);
+    Py_DECREF(rows);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"add_keyed_orders", (PyCFunction)(void (*)(void))add_keyed_orders, METH_FASTCALL,
      add_keyed_orders_doc},
     {"add_size_rows", (PyCFunction)(void (*)(void))add_size_rows, METH_FASTCALL,
      add_size_rows_doc},
+    {"place_remains", (PyCFunction)(void (*)(void))place_remains, METH_FASTCALL,
+     place_remains_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -373,7 +592,10 @@ PyMODINIT_FUNC
 PyInit__report_speedups(void)
 {
     stock_shift = PyLong_FromLong(STOCK_SHIFT);
-    if (stock_shift == NULL) {
+    attr_nm_id = PyUnicode_InternFromString("nm_id");
+    attr_barcode = PyUnicode_InternFromString("barcode");
+    attr_warehouses = PyUnicode_InternFromString("warehouses");
+    if (!stock_shift || !attr_nm_id || !attr_barcode || !attr_warehouses) {
         return NULL;
     }
     return PyModule_Create(&speedups);

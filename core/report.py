@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -278,16 +278,58 @@ def _add_size_rows_python(
     return kind_units, ordered, cancelled
 
 
-# The two loops above in C where core/_report_speedups.c was compiled (setup.py; a third of
-# a large seller's build was the interpreter's work around their dict and integer
-# operations: docs/performance.md, item 49); tests hold both to the same results.
+def _place_remains_rows_python(
+    remains: Iterable[RemainsRow],
+    by_key: dict[str, int],
+    table: list[Any],
+    slot: int,
+    levels: tuple[int, ...],
+    to_buyers_name: str,
+    to_buyers: dict[int, int],
+    returns_name: str,
+    returns: dict[int, int],
+    ignored_name: str,
+    unmatched: Callable[[RemainsRow], int],
+) -> None:
+    """Place the remains rows' stock: each row's size by order_size_key, else `unmatched`
+    finds or makes it; its entries named `to_buyers_name` and `returns_name` add to those
+    counts per product, `ignored_name` and quantities <= 0 are skipped, the others add their
+    quantity (`levels[q]` below len(levels)) to the size's figures at `slot`."""
+    stock_shift, shared = _STOCK_SHIFT, len(levels)
+    for row in remains:
+        nm_id = row.nm_id
+        size = by_key.get(f"{row.barcode} {nm_id}")  # order_size_key, inline
+        if size is None:
+            size = unmatched(row)
+        at_size: dict[str, int] | None = None
+        for name, quantity in row.warehouses:
+            if name == to_buyers_name:
+                to_buyers[nm_id] = to_buyers.get(nm_id, 0) + quantity
+            elif name == returns_name:
+                returns[nm_id] = returns.get(nm_id, 0) + quantity
+            elif name != ignored_name and quantity > 0:
+                if at_size is None:
+                    at_size = table[size + slot]
+                    if at_size is None:
+                        at_size = table[size + slot] = {}
+                # _stock_figures(quantity), inline: ~100,000 entries
+                units = levels[quantity] if quantity < shared else quantity << stock_shift
+                known = at_size.get(name)
+                at_size[name] = units if known is None else known + units
+
+
+# The three loops above in C where core/_report_speedups.c was compiled (setup.py; a third
+# of a large seller's build was the interpreter's work around their dict and integer
+# operations: docs/performance.md, items 49-50); tests hold both to the same results.
 try:
     from core._report_speedups import add_keyed_orders as _add_keyed_orders
     from core._report_speedups import add_size_rows as _add_size_rows
+    from core._report_speedups import place_remains as _place_remains_rows
 
     SPEEDUPS = True
 except ImportError:  # installed where no C compiler was at hand
     _add_keyed_orders, _add_size_rows = _add_keyed_orders_python, _add_size_rows_python
+    _place_remains_rows = _place_remains_rows_python
     SPEEDUPS = False
 
 
@@ -556,34 +598,26 @@ class ReportBuilder:
 
     def _place_remains(self, remains: Iterable[RemainsRow]) -> None:
         catalogue = self._catalogue
-        table, by_key = catalogue.table, catalogue.by_key
-        to_buyers, returns = self._to_buyers, self._returns
-        wb_slot, stock_shift, stock_levels = _FIGURES + _AT_WB, _STOCK_SHIFT, _STOCK_LEVELS
-        for row in remains:
-            nm_id = row.nm_id
-            # by order_size_key (inline), else by tech size
-            size = by_key.get(f"{row.barcode} {nm_id}")
-            if size is None:
-                size = catalogue.other_size(nm_id, row.barcode, row.tech_size)
-                catalogue.describe(nm_id, row.vendor_code, row.brand, row.subject, "")
-            at_size: dict[str, int] | None = None
-            for name, quantity in row.warehouses:
-                if name == IN_TRANSIT_TO_BUYERS:
-                    to_buyers[nm_id] = to_buyers.get(nm_id, 0) + quantity
-                elif name == IN_TRANSIT_RETURNS:
-                    returns[nm_id] = returns.get(nm_id, 0) + quantity
-                elif name != TOTAL_ON_WAREHOUSES and quantity > 0:
-                    if at_size is None:
-                        at_size = table[size + wb_slot]
-                        if at_size is None:
-                            at_size = table[size + wb_slot] = {}
-                    units = (  # _stock_figures(quantity), inline: ~100,000 entries
-                        stock_levels[quantity]
-                        if quantity < _SHARED_LEVELS
-                        else quantity << stock_shift
-                    )
-                    known = at_size.get(name)
-                    at_size[name] = units if known is None else known + units
+
+        def unmatched(row: RemainsRow) -> int:
+            """The size of a row whose barcode is no card size of its product."""
+            size = catalogue.other_size(row.nm_id, row.barcode, row.tech_size)
+            catalogue.describe(row.nm_id, row.vendor_code, row.brand, row.subject, "")
+            return size
+
+        _place_remains_rows(
+            remains,
+            catalogue.by_key,
+            catalogue.table,
+            _FIGURES + _AT_WB,
+            _STOCK_LEVELS,
+            IN_TRANSIT_TO_BUYERS,
+            self._to_buyers,
+            IN_TRANSIT_RETURNS,
+            self._returns,
+            TOTAL_ON_WAREHOUSES,
+            unmatched,
+        )
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
         # The last reading of each (warehouse, chrt_id), keyed a warehouse at a time: a tuple

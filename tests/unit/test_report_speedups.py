@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import sys
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from core import report
 from core.stock_report import WarehouseKind
+from core.wb.models import RemainsRow
 
 RECORD = 6  # core.report._RECORD: nm_id, chrt_id, tech size, barcode, WB figures, seller's
 NAMES = ("Коледино", "Казань", "Тула", "Электросталь", "Мой склад", "Склад WB 17", "A", "Ё")
@@ -29,6 +31,7 @@ def test_the_install_compiled_the_loops() -> None:
     assert report.SPEEDUPS, "core/_report_speedups.c was not compiled: run scripts/setup"
     assert report._add_keyed_orders is not report._add_keyed_orders_python
     assert report._add_size_rows is not report._add_size_rows_python
+    assert report._place_remains_rows is not report._place_remains_rows_python
 
 
 def _packed(stock: int, ordered: int, cancelled: int) -> int:
@@ -141,3 +144,64 @@ def test_no_references_are_leaked() -> None:
         report._add_keyed_orders(table, {"k": 0}, ["k", "k", "missing"], 4, name, 1)
         del table, values
     assert (sys.getrefcount(name), sys.getrefcount(barcode)) == before
+
+
+SERVICE = (report.IN_TRANSIT_TO_BUYERS, report.IN_TRANSIT_RETURNS, report.TOTAL_ON_WAREHOUSES)
+
+
+@st.composite
+def _remains(draw: st.DrawFn) -> list[RemainsRow]:
+    """Rows of three products' barcodes (some on no card), with WB warehouses, the service
+    entries, quantities of zero, below zero, around the shared levels and past 64 bits."""
+    quantity = st.integers(-3, 5) | st.sampled_from((1023, 1024, 2**64, -(2**64)))
+    entry = st.tuples(st.sampled_from(NAMES[:4] + SERVICE), quantity)
+    rows = st.builds(
+        RemainsRow,
+        nm_id=st.sampled_from((1000, 1001, 1002)),
+        vendor_code=st.just("V"),
+        barcode=st.sampled_from(("200000", "200001", "200003", "999")),
+        tech_size=st.sampled_from(("T0", "T1")),
+        brand=st.just("B"),
+        subject=st.just("S"),
+        warehouses=st.lists(entry, max_size=6).map(tuple),
+    )
+    return draw(st.lists(rows, max_size=12))
+
+
+def _place(
+    place: Any, rows: list[RemainsRow], table: list[Any], by_key: dict[str, int]
+) -> tuple[list[Any], dict[int, int], dict[int, int], list[RemainsRow]]:
+    to_buyers: dict[int, int] = {}
+    returns: dict[int, int] = {}
+    asked: list[RemainsRow] = []
+
+    def unmatched(row: RemainsRow) -> int:
+        asked.append(row)
+        table.extend((row.nm_id, None, row.tech_size, row.barcode, None, None))
+        return len(table) - RECORD
+
+    place(rows, by_key, table, 4, report._STOCK_LEVELS, *SERVICE[:1], to_buyers,
+          SERVICE[1], returns, SERVICE[2], unmatched)  # fmt: skip
+    return table, to_buyers, returns, asked
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables(), _remains())
+def test_remains_are_placed_as_the_python_loop_places_them(
+    table: list[Any], rows: list[RemainsRow]
+) -> None:
+    by_key = {f"{table[at + 3]} {table[at]}": at for at in range(0, len(table), RECORD)}
+    in_c = _place(report._place_remains_rows, rows, copy.deepcopy(table), by_key)
+    in_python = _place(report._place_remains_rows_python, rows, copy.deepcopy(table), by_key)
+    assert in_c == in_python
+
+
+@pytest.mark.skipif(not report.SPEEDUPS, reason="core/_report_speedups.c is not compiled")
+def test_remains_that_are_not_rows_are_refused_with_an_error() -> None:
+    row = RemainsRow(1000, "V", "200000", "T0", "B", "S", (("Тула", "5"),))
+    with pytest.raises(TypeError):
+        _place(report._place_remains_rows, [row], [], {})
+    with pytest.raises(ValueError):
+        _place(report._place_remains_rows, [replace(row, warehouses=(("Тула",),))], [], {})
+    with pytest.raises(AttributeError):
+        _place(report._place_remains_rows, ["not a row"], [], {})  # type: ignore[list-item]
