@@ -1,13 +1,14 @@
 /* The hottest loops of core.report.ReportBuilder, in C.
 
-   core/report.py holds the same functions in Python (_add_keyed_orders_python,
-   _add_size_rows_python, _place_remains_rows_python): they are the reference, used where
-   this module was not compiled, and tests check that both give the same tables, rows, sums
-   and errors. Only the public C API is used, so any CPython 3.11+ builds it.
+   core/report.py holds the same functions in Python (_place_cards_python,
+   _place_remains_rows_python, _add_keyed_orders_python, _add_size_rows_python): they are the
+   reference, used where this module was not compiled, and tests check that both give the
+   same tables, rows, sums and errors. Only the public C API is used, so any CPython 3.11+
+   builds it.
 
-   Why C: these loops do a few dict and integer operations per order, row or stock entry,
-   and the interpreter's work around them was a fifth to a quarter of a large seller's
-   report building (docs/performance.md, issue 7, part 12). */
+   Why C: these loops do a few dict, string and integer operations per size, stock entry,
+   order or row, and the interpreter's work around those was a fifth to a third of each of
+   a large seller's report steps (docs/performance.md, issue 7, part 12). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -572,6 +573,188 @@ error:
     return NULL;
 }
 
+static PyObject *attr_vendor_code, *attr_brand, *attr_subject, *attr_title, *attr_sizes;
+static PyObject *attr_chrt_id, *attr_tech_size, *attr_barcodes, *empty_text;
+
+/* Whether the product's records from `first` on hold (chrt_id, tech_size): a size listed
+   twice. -1 on an error. */
+static int
+listed_before(PyObject *table, Py_ssize_t first, PyObject *chrt_id, PyObject *tech_size)
+{
+    for (Py_ssize_t known = first; known + 2 < PyList_GET_SIZE(table); known += 6) {
+        /* Held while compared: a comparison may run Python code. */
+        PyObject *chrt_here = Py_NewRef(PyList_GET_ITEM(table, known + 1));
+        PyObject *size_here = Py_NewRef(PyList_GET_ITEM(table, known + 2));
+        int same = PyObject_RichCompareBool(chrt_here, chrt_id, Py_EQ);
+        if (same == 1) {
+            same = PyObject_RichCompareBool(size_here, tech_size, Py_EQ);
+        }
+        Py_DECREF(chrt_here);
+        Py_DECREF(size_here);
+        if (same != 0) {
+            return same;
+        }
+    }
+    return 0;
+}
+
+/* One card size: its record, by_chrt and by_key entries; 0 when it was listed before. */
+static int
+place_card_size(PyObject *card_size, PyObject *nm_id, PyObject *suffix, Py_ssize_t first,
+                PyObject *table, PyObject *by_chrt, PyObject *by_key)
+{
+    int result = -1;
+    PyObject *offset = NULL, *barcodes = NULL, *key = NULL;
+    PyObject *chrt_id = PyObject_GetAttr(card_size, attr_chrt_id);
+    PyObject *tech_size = chrt_id ? PyObject_GetAttr(card_size, attr_tech_size) : NULL;
+    PyObject *barcodes_attr = tech_size ? PyObject_GetAttr(card_size, attr_barcodes) : NULL;
+    if (barcodes_attr == NULL) {
+        goto done;
+    }
+    barcodes = PySequence_Fast(barcodes_attr, "a size's barcodes must be a sequence");
+    if (barcodes == NULL) {
+        goto done;
+    }
+    int seen = PyDict_Contains(by_chrt, chrt_id);
+    if (seen == 1) {
+        seen = listed_before(table, first, chrt_id, tech_size);
+    }
+    if (seen != 0) {
+        result = seen < 0 ? -1 : 0; /* a size listed twice must not give its rows twice */
+        goto done;
+    }
+    offset = PyLong_FromSsize_t(PyList_GET_SIZE(table));
+    if (offset == NULL) {
+        goto done;
+    }
+    Py_ssize_t n_barcodes = PySequence_Fast_GET_SIZE(barcodes);
+    PyObject *shown = n_barcodes ? PySequence_Fast_GET_ITEM(barcodes, 0) : empty_text;
+    PyObject *fields[6] = {nm_id, chrt_id, tech_size, shown, Py_None, Py_None};
+    for (int field = 0; field < 6; field++) { /* the size's record */
+        if (PyList_Append(table, fields[field]) < 0) {
+            goto done;
+        }
+    }
+    if (PyDict_SetDefault(by_chrt, chrt_id, offset) == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_barcodes; i++) {
+        key = PyUnicode_Concat(PySequence_Fast_GET_ITEM(barcodes, i), suffix);
+        if (key == NULL || PyDict_SetDefault(by_key, key, offset) == NULL) {
+            goto done;
+        }
+        Py_CLEAR(key);
+    }
+    result = 1;
+done:
+    Py_XDECREF(key);
+    Py_XDECREF(offset);
+    Py_XDECREF(barcodes);
+    Py_XDECREF(barcodes_attr);
+    Py_XDECREF(tech_size);
+    Py_XDECREF(chrt_id);
+    return result;
+}
+
+PyDoc_STRVAR(place_cards_doc,
+"place_cards(cards, products, descriptions, table, by_chrt, by_key, first_size, card_sizes)\n"
+"-> None\n\ncore.report._place_cards_python, in C.");
+
+static PyObject *
+place_cards(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "place_cards takes 8 arguments");
+        return NULL;
+    }
+    PyObject *products = args[1], *descriptions = args[2], *table = args[3], *by_chrt = args[4];
+    PyObject *by_key = args[5], *first_size = args[6], *card_sizes = args[7];
+    if (!PyDict_CheckExact(products) || !PyList_CheckExact(descriptions)
+        || !PyList_CheckExact(table) || !PyDict_CheckExact(by_chrt) || !PyDict_CheckExact(by_key)
+        || !PyDict_CheckExact(first_size) || !PyDict_CheckExact(card_sizes)) {
+        PyErr_SetString(PyExc_TypeError, "place_cards: wrong argument types");
+        return NULL;
+    }
+    PyObject *cards = PySequence_Fast(args[0], "cards must be a sequence");
+    if (cards == NULL) {
+        return NULL;
+    }
+    PyObject *card = NULL, *nm_id = NULL, *suffix = NULL, *sizes = NULL, *number = NULL;
+    PyObject *description[4] = {NULL, NULL, NULL, NULL};
+    PyObject *described[4] = {attr_vendor_code, attr_brand, attr_subject, attr_title};
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(cards); i++) {
+        card = Py_NewRef(PySequence_Fast_GET_ITEM(cards, i));
+        nm_id = PyObject_GetAttr(card, attr_nm_id);
+        if (nm_id == NULL) {
+            goto error;
+        }
+        for (int field = 0; field < 4; field++) {
+            description[field] = PyObject_GetAttr(card, described[field]);
+            if (description[field] == NULL) {
+                goto error;
+            }
+        }
+        number = PyLong_FromSsize_t(PyList_GET_SIZE(descriptions));
+        if (number == NULL || PyDict_SetItem(products, nm_id, number) < 0) {
+            goto error;
+        }
+        Py_CLEAR(number);
+        for (int field = 0; field < 4; field++) {
+            if (PyList_Append(descriptions, description[field]) < 0) {
+                goto error;
+            }
+            Py_CLEAR(description[field]);
+        }
+        suffix = PyUnicode_FromFormat(" %S", nm_id); /* core.report.order_size_key's end */
+        PyObject *sizes_attr = suffix ? PyObject_GetAttr(card, attr_sizes) : NULL;
+        if (sizes_attr == NULL) {
+            goto error;
+        }
+        sizes = PySequence_Fast(sizes_attr, "a card's sizes must be a sequence");
+        Py_DECREF(sizes_attr);
+        if (sizes == NULL) {
+            goto error;
+        }
+        Py_ssize_t first = PyList_GET_SIZE(table), placed = 0;
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(sizes); j++) {
+            int done = place_card_size(PySequence_Fast_GET_ITEM(sizes, j), nm_id, suffix, first,
+                                       table, by_chrt, by_key);
+            if (done < 0) {
+                goto error;
+            }
+            placed += done;
+        }
+        if (placed) {
+            number = PyLong_FromSsize_t(first);
+            if (number == NULL || PyDict_SetItem(first_size, nm_id, number) < 0) {
+                goto error;
+            }
+            Py_SETREF(number, PyLong_FromSsize_t(placed));
+            if (number == NULL || PyDict_SetItem(card_sizes, nm_id, number) < 0) {
+                goto error;
+            }
+            Py_CLEAR(number);
+        }
+        Py_CLEAR(sizes);
+        Py_CLEAR(suffix);
+        Py_CLEAR(nm_id);
+        Py_CLEAR(card);
+    }
+    Py_DECREF(cards);
+    Py_RETURN_NONE;
+error:
+    for (int field = 0; field < 4; field++) {
+        Py_XDECREF(description[field]);
+    }
+    Py_XDECREF(number);
+    Py_XDECREF(sizes);
+    Py_XDECREF(suffix);
+    Py_XDECREF(nm_id);
+    Py_XDECREF(card);
+    Py_DECREF(cards);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"add_keyed_orders", (PyCFunction)(void (*)(void))add_keyed_orders, METH_FASTCALL,
      add_keyed_orders_doc},
@@ -579,6 +762,7 @@ static PyMethodDef methods[] = {
      add_size_rows_doc},
     {"place_remains", (PyCFunction)(void (*)(void))place_remains, METH_FASTCALL,
      place_remains_doc},
+    {"place_cards", (PyCFunction)(void (*)(void))place_cards, METH_FASTCALL, place_cards_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -595,7 +779,18 @@ PyInit__report_speedups(void)
     attr_nm_id = PyUnicode_InternFromString("nm_id");
     attr_barcode = PyUnicode_InternFromString("barcode");
     attr_warehouses = PyUnicode_InternFromString("warehouses");
-    if (!stock_shift || !attr_nm_id || !attr_barcode || !attr_warehouses) {
+    attr_vendor_code = PyUnicode_InternFromString("vendor_code");
+    attr_brand = PyUnicode_InternFromString("brand");
+    attr_subject = PyUnicode_InternFromString("subject");
+    attr_title = PyUnicode_InternFromString("title");
+    attr_sizes = PyUnicode_InternFromString("sizes");
+    attr_chrt_id = PyUnicode_InternFromString("chrt_id");
+    attr_tech_size = PyUnicode_InternFromString("tech_size");
+    attr_barcodes = PyUnicode_InternFromString("barcodes");
+    empty_text = PyUnicode_FromString("");
+    if (!stock_shift || !attr_nm_id || !attr_barcode || !attr_warehouses || !attr_vendor_code
+        || !attr_brand || !attr_subject || !attr_title || !attr_sizes || !attr_chrt_id
+        || !attr_tech_size || !attr_barcodes || !empty_text) {
         return NULL;
     }
     return PyModule_Create(&speedups);

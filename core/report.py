@@ -318,18 +318,60 @@ def _place_remains_rows_python(
                 at_size[name] = units if known is None else known + units
 
 
-# The three loops above in C where core/_report_speedups.c was compiled (setup.py; a third
-# of a large seller's build was the interpreter's work around their dict and integer
-# operations: docs/performance.md, items 49-50); tests hold both to the same results.
+def _place_cards_python(
+    cards: Sequence[Card],
+    products: dict[int, int],
+    descriptions: list[str],
+    table: list[Any],
+    by_chrt: dict[int, int],
+    by_key: dict[str, int],
+    first_size: dict[int, int],
+    card_sizes: dict[int, int],
+) -> None:
+    """Describe each card's product and make its sizes' records (see _Catalogue), in the
+    cards' order; a size listed twice on a card is one size."""
+    for card in cards:
+        nm_id = card.nm_id
+        products[nm_id] = len(descriptions)  # describe(), inline
+        descriptions += (card.vendor_code, card.brand, card.subject, card.title)
+        first = len(table)
+        of_product = f" {nm_id}"  # order_size_key's end, inline
+        for card_size in card.sizes:
+            chrt_id, tech_size, barcodes = (
+                card_size.chrt_id,
+                card_size.tech_size,
+                card_size.barcodes,
+            )
+            if chrt_id in by_chrt and any(  # (a size listed twice has been seen)
+                table[known + _CHRT_ID] == chrt_id and table[known + _TECH_SIZE] == tech_size
+                for known in range(first, len(table), _RECORD)
+            ):
+                continue  # a size listed twice must not give its rows twice
+            offset = len(table)
+            # a size's record (the layout above)
+            table.extend((nm_id, chrt_id, tech_size, barcodes[0] if barcodes else "", None, None))
+            by_chrt.setdefault(chrt_id, offset)
+            for barcode in barcodes:
+                by_key.setdefault(barcode + of_product, offset)
+        if len(table) > first:
+            first_size[nm_id] = first
+            card_sizes[nm_id] = (len(table) - first) // _RECORD  # a size listed twice: once
+
+
+# The loops above in C where core/_report_speedups.c was compiled (setup.py): they do a few
+# dict, string and integer operations per size, order or row, and the interpreter's work
+# around those was a fifth to a third of each step (docs/performance.md, issue 7, part 12).
+# Tests hold both to the same results.
 try:
     from core._report_speedups import add_keyed_orders as _add_keyed_orders
     from core._report_speedups import add_size_rows as _add_size_rows
+    from core._report_speedups import place_cards as _place_cards
     from core._report_speedups import place_remains as _place_remains_rows
 
     SPEEDUPS = True
 except ImportError:  # installed where no C compiler was at hand
     _add_keyed_orders, _add_size_rows = _add_keyed_orders_python, _add_size_rows_python
-    _place_remains_rows = _place_remains_rows_python
+    _place_cards, _place_remains_rows = _place_cards_python, _place_remains_rows_python
     SPEEDUPS = False
 
 
@@ -376,35 +418,16 @@ class _Catalogue:
         in_order = [first[nm_id] for nm_id in sorted(first)]
         in_order.sort(key=_vendor_code)
         self.on_cards = len(in_order)  # the first products, in the report's order
-        for card in in_order:
-            nm_id = card.nm_id
-            products[nm_id] = len(descriptions)  # describe(), inline
-            descriptions += (card.vendor_code, card.brand, card.subject, card.title)
-            own: list[int] = []
-            of_product = f" {nm_id}"  # order_size_key's end, inline
-            for card_size in card.sizes:
-                chrt_id, tech_size, barcodes = (
-                    card_size.chrt_id,
-                    card_size.tech_size,
-                    card_size.barcodes,
-                )
-                if chrt_id in by_chrt and any(  # (a size listed twice has been seen)
-                    table[known + _CHRT_ID] == chrt_id and table[known + _TECH_SIZE] == tech_size
-                    for known in own
-                ):
-                    continue  # a size listed twice must not give its rows twice
-                offset = len(table)
-                # a size's record (the layout above)
-                table.extend(
-                    (nm_id, chrt_id, tech_size, barcodes[0] if barcodes else "", None, None)
-                )
-                own.append(offset)
-                by_chrt.setdefault(chrt_id, offset)
-                for barcode in barcodes:
-                    by_key.setdefault(barcode + of_product, offset)
-            if own:
-                self.first_size[nm_id] = own[0]
-                self.card_sizes[nm_id] = len(own)  # a size listed twice counts once
+        _place_cards(
+            in_order,
+            products,
+            descriptions,
+            table,
+            by_chrt,
+            by_key,
+            self.first_size,
+            self.card_sizes,
+        )
 
     def other_size(self, nm_id: int, barcode: str, tech_size: str) -> int:
         """The size of a barcode that is no card size of the product (not in by_key): the card

@@ -20,6 +20,7 @@ def python_loops() -> Iterator[None]:
         patch.setattr(
             report_module, "_place_remains_rows", report_module._place_remains_rows_python
         )
+        patch.setattr(report_module, "_place_cards", report_module._place_cards_python)
         yield
 
 
@@ -27,3 +28,4 @@ def test_the_report_here_is_built_by_the_python_loops() -> None:
     assert report_module._add_size_rows is report_module._add_size_rows_python
     assert report_module._add_keyed_orders is report_module._add_keyed_orders_python
     assert report_module._place_remains_rows is report_module._place_remains_rows_python
+    assert report_module._place_cards is report_module._place_cards_python

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from core import report
 from core.stock_report import WarehouseKind
-from core.wb.models import RemainsRow
+from core.wb.models import Card, CardSize, RemainsRow
 
 RECORD = 6  # core.report._RECORD: nm_id, chrt_id, tech size, barcode, WB figures, seller's
 NAMES = ("Коледино", "Казань", "Тула", "Электросталь", "Мой склад", "Склад WB 17", "A", "Ё")
@@ -205,3 +205,51 @@ def test_remains_that_are_not_rows_are_refused_with_an_error() -> None:
         _place(report._place_remains_rows, [replace(row, warehouses=(("Тула",),))], [], {})
     with pytest.raises(AttributeError):
         _place(report._place_remains_rows, ["not a row"], [], {})  # type: ignore[list-item]
+
+
+@st.composite
+def _cards(draw: st.DrawFn) -> list[Card]:
+    """Cards of few products (one listed twice now and then), sizes listed twice with or
+    without the same tech size, chrt_ids and barcodes shared between products, sizes with no
+    barcode or several."""
+    size = st.builds(
+        CardSize,
+        chrt_id=st.integers(1, 6),
+        tech_size=st.sampled_from(("S", "M", "0")),
+        wb_size=st.just(""),
+        barcodes=st.lists(st.sampled_from(("111", "112", "113", "2")), max_size=3).map(tuple),
+    )
+    card = st.builds(
+        Card,
+        nm_id=st.integers(1, 4),
+        imt_id=st.just(0),
+        vendor_code=st.sampled_from(("A", "B")),
+        brand=st.just("Brand"),
+        title=st.just("Title"),
+        subject=st.just("Subject"),
+        sizes=st.lists(size, max_size=5).map(tuple),
+    )
+    return draw(st.lists(card, max_size=6))
+
+
+def _catalogue(place: Any, cards: list[Card]) -> list[list[Any]]:
+    parts: tuple[Any, ...] = ({}, [], [], {}, {}, {}, {})
+    place(cards, *parts)
+    return [list(part.items()) if isinstance(part, dict) else part for part in parts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_cards())
+def test_cards_are_placed_as_the_python_loop_places_them(cards: list[Card]) -> None:
+    assert _catalogue(report._place_cards, cards) == _catalogue(report._place_cards_python, cards)
+
+
+@pytest.mark.skipif(not report.SPEEDUPS, reason="core/_report_speedups.c is not compiled")
+def test_cards_that_are_not_cards_are_refused_with_an_error() -> None:
+    good = Card(1, 0, "A", "B", "T", "S", (CardSize(5, "S", "", ("111",)),))
+    with pytest.raises(AttributeError):
+        _catalogue(report._place_cards, [good, "not a card"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        _catalogue(report._place_cards, [replace(good, sizes=(CardSize(5, "S", "", (1,)),))])
+    with pytest.raises(TypeError):
+        report._place_cards([good], {}, [], [], {}, {}, {}, None)  # type: ignore[arg-type]
