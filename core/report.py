@@ -373,6 +373,12 @@ except ImportError:  # installed where no C compiler was at hand
     _add_keyed_orders, _add_size_rows = _add_keyed_orders_python, _add_size_rows_python
     _place_cards, _place_remains_rows = _place_cards_python, _place_remains_rows_python
     SPEEDUPS = False
+# A call into C holds the GIL until it returns, where the interpreter lets other threads in
+# every 5 ms (the event loop's, while a sync builds in a worker thread): the loops are given
+# their input in pieces of ~3 ms each for a large seller (docs/performance.md, item 52).
+_CARDS_PER_CALL = 1_000
+_REMAINS_PER_CALL = 4_096
+_KEYS_PER_CALL = 8_192
 
 
 class _Catalogue:
@@ -418,16 +424,17 @@ class _Catalogue:
         in_order = [first[nm_id] for nm_id in sorted(first)]
         in_order.sort(key=_vendor_code)
         self.on_cards = len(in_order)  # the first products, in the report's order
-        _place_cards(
-            in_order,
-            products,
-            descriptions,
-            table,
-            by_chrt,
-            by_key,
-            self.first_size,
-            self.card_sizes,
-        )
+        for start in range(0, len(in_order), _CARDS_PER_CALL):
+            _place_cards(
+                in_order[start : start + _CARDS_PER_CALL],
+                products,
+                descriptions,
+                table,
+                by_chrt,
+                by_key,
+                self.first_size,
+                self.card_sizes,
+            )
 
     def other_size(self, nm_id: int, barcode: str, tech_size: str) -> int:
         """The size of a barcode that is no card size of the product (not in by_key): the card
@@ -628,19 +635,21 @@ class ReportBuilder:
             catalogue.describe(row.nm_id, row.vendor_code, row.brand, row.subject, "")
             return size
 
-        _place_remains_rows(
-            remains,
-            catalogue.by_key,
-            catalogue.table,
-            _FIGURES + _AT_WB,
-            _STOCK_LEVELS,
-            IN_TRANSIT_TO_BUYERS,
-            self._to_buyers,
-            IN_TRANSIT_RETURNS,
-            self._returns,
-            TOTAL_ON_WAREHOUSES,
-            unmatched,
-        )
+        rows = remains if isinstance(remains, Sequence) else list(remains)
+        for start in range(0, len(rows), _REMAINS_PER_CALL):
+            _place_remains_rows(
+                rows[start : start + _REMAINS_PER_CALL],
+                catalogue.by_key,
+                catalogue.table,
+                _FIGURES + _AT_WB,
+                _STOCK_LEVELS,
+                IN_TRANSIT_TO_BUYERS,
+                self._to_buyers,
+                IN_TRANSIT_RETURNS,
+                self._returns,
+                TOTAL_ON_WAREHOUSES,
+                unmatched,
+            )
 
     def _place_fbs(self, fbs_stocks: Iterable[FbsStock], seller_names: dict[int, str]) -> None:
         # The last reading of each (warehouse, chrt_id), keyed a warehouse at a time: a tuple
@@ -704,8 +713,12 @@ class ReportBuilder:
         if seller_type:
             slot = _FIGURES + _AT_SELLER
         one = _CANCELLED_ORDER if is_cancel else 1
+        unmatched: list[str] = []
         with gc_paused():
-            unmatched = _add_keyed_orders(table, by_key, keys, slot, name, one)
+            for start in range(0, len(keys), _KEYS_PER_CALL):
+                unmatched += _add_keyed_orders(
+                    table, by_key, keys[start : start + _KEYS_PER_CALL], slot, name, one
+                )
         for key in unmatched:
             self.unmatched_barcodes.add(key.rpartition(" ")[0])
 

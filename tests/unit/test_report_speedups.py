@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from core import report
 from core.stock_report import WarehouseKind
 from core.wb.models import Card, CardSize, RemainsRow
+from tests.unit.test_report import NOW, card, remains
 
 RECORD = 6  # core.report._RECORD: nm_id, chrt_id, tech size, barcode, WB figures, seller's
 NAMES = ("Коледино", "Казань", "Тула", "Электросталь", "Мой склад", "Склад WB 17", "A", "Ё")
@@ -253,3 +254,46 @@ def test_cards_that_are_not_cards_are_refused_with_an_error() -> None:
         _catalogue(report._place_cards, [replace(good, sizes=(CardSize(5, "S", "", (1,)),))])
     with pytest.raises(TypeError):
         report._place_cards([good], {}, [], [], {}, {}, {}, None)  # type: ignore[arg-type]
+
+
+def _small_sellers_report() -> report.StockReport:
+    cards = [
+        card(n, f"V{n % 3}", (n * 10, "S", f"{n}1"), (n * 10 + 1, "M", f"{n}2")) for n in range(7)
+    ]
+    rows = [
+        remains(n % 7, "V", f"{n % 7}{n % 2 + 1}", "S", ("Тула", n), ("Казань", 1))
+        for n in range(10)
+    ]
+    rows.append(remains(99, "V", "991", "XL", ("Тула", 4)))  # a product no card has
+    builder = report.ReportBuilder(
+        cards=cards, remains=rows, seller_warehouses=[], fbs_stocks=[], now_utc=NOW
+    )
+    keys = [report.order_size_key(f"{n % 7}1", n % 7) for n in range(20)] + ["nowhere 5"]
+    builder.add_warehouse_orders(builder.window, "Тула", False, False, keys)
+    return builder.finish()
+
+
+def test_the_loops_get_a_large_sellers_input_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call into C holds the GIL until it returns: the cards, the remains rows and a
+    warehouse's orders go to it in pieces, so a sync building in a worker thread lets the
+    event loop's thread in between them, and the report is the one made in one piece."""
+    whole = _small_sellers_report()
+    pieces: dict[str, list[int]] = {"cards": [], "remains": [], "keys": []}
+
+    def counted(name: str, function: Any, position: int) -> Any:
+        def call(*args: Any) -> Any:
+            pieces[name].append(len(args[position]))
+            return function(*args)
+
+        return call
+
+    monkeypatch.setattr(report, "_place_cards", counted("cards", report._place_cards, 0))
+    monkeypatch.setattr(
+        report, "_place_remains_rows", counted("remains", report._place_remains_rows, 0)
+    )
+    monkeypatch.setattr(report, "_add_keyed_orders", counted("keys", report._add_keyed_orders, 2))
+    monkeypatch.setattr(report, "_CARDS_PER_CALL", 3)
+    monkeypatch.setattr(report, "_REMAINS_PER_CALL", 4)
+    monkeypatch.setattr(report, "_KEYS_PER_CALL", 8)
+    assert _small_sellers_report() == whole
+    assert pieces == {"cards": [3, 3, 1], "remains": [4, 4, 3], "keys": [8, 8, 5]}
