@@ -84,20 +84,29 @@ add_keyed_orders(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_NoMemory();
         goto error;
     }
-    PyObject **items = PySequence_Fast_ITEMS(keys);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *size = PyDict_GetItemWithError(by_key, items[i]);
-        if (size == NULL) {
-            if (PyErr_Occurred() || PyList_Append(unmatched, items[i]) < 0) {
-                goto error;
-            }
-            continue;
+    /* Items and length are read again for each key: a key's __eq__ could run Python code
+       (never for the str the builder gives). */
+    for (Py_ssize_t i = 0; i < count && i < PySequence_Fast_GET_SIZE(keys); i++) {
+        PyObject *key = Py_NewRef(PySequence_Fast_GET_ITEM(keys, i));
+        PyObject *size = PyDict_GetItemWithError(by_key, key);
+        Py_ssize_t offset = -1;
+        int failed = 0;
+        if (size != NULL) {
+            Py_INCREF(size);
+            offset = PyLong_AsSsize_t(size);
+            Py_DECREF(size);
+            failed = (offset == -1 && PyErr_Occurred()) || !in_table(table, offset, slot);
         }
-        Py_ssize_t offset = PyLong_AsSsize_t(size);
-        if ((offset == -1 && PyErr_Occurred()) || !in_table(table, offset, slot)) {
+        else {
+            failed = PyErr_Occurred() || PyList_Append(unmatched, key) < 0;
+        }
+        Py_DECREF(key);
+        if (failed) {
             goto error;
         }
-        offsets[found++] = offset + slot;
+        if (size != NULL) {
+            offsets[found++] = offset + slot;
+        }
     }
     /* The records and the dicts reached lie in memory in about the table's order. */
     qsort(offsets, (size_t)found, sizeof(Py_ssize_t), compare_offsets);
@@ -119,22 +128,20 @@ add_keyed_orders(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
             goto error;
         }
+        Py_INCREF(figures); /* held: comparing names may run Python code */
         PyObject *known = PyDict_GetItemWithError(figures, name);
-        PyObject *sum;
+        PyObject *sum = NULL;
         if (known != NULL) {
+            Py_INCREF(known);
             sum = PyNumber_Add(known, one);
+            Py_DECREF(known);
         }
-        else if (PyErr_Occurred()) {
-            goto error;
-        }
-        else {
+        else if (!PyErr_Occurred()) {
             sum = Py_NewRef(one);
         }
-        if (sum == NULL) {
-            goto error;
-        }
-        int failed = PyDict_SetItem(figures, name, sum);
-        Py_DECREF(sum);
+        int failed = sum == NULL || PyDict_SetItem(figures, name, sum) < 0;
+        Py_XDECREF(sum);
+        Py_DECREF(figures);
         if (failed) {
             goto error;
         }
@@ -220,10 +227,11 @@ add_size_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (units_total == NULL) {
         goto error;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(sizes);
-    PyObject **size_items = PySequence_Fast_ITEMS(sizes);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        Py_ssize_t size = PyLong_AsSsize_t(size_items[i]);
+    /* The length and items are read again for each size, as in the other loops. */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(sizes); i++) {
+        PyObject *size_object = Py_NewRef(PySequence_Fast_GET_ITEM(sizes, i));
+        Py_ssize_t size = PyLong_AsSsize_t(size_object);
+        Py_DECREF(size_object);
         if (size == -1 && PyErr_Occurred()) {
             goto error;
         }

@@ -133,6 +133,26 @@ def test_refuses_what_is_not_the_builders_table_with_an_error() -> None:
         report._add_keyed_orders(table, {"k": 0}, None, 4, "Тула", 1)  # type: ignore[arg-type]
 
 
+@pytest.mark.skipif(not report.SPEEDUPS, reason="core/_report_speedups.c is not compiled")
+def test_input_emptied_while_it_is_read_ends_the_loop_without_a_crash() -> None:
+    """Python code run from inside the loop (a key's __eq__) that empties the list being read:
+    the C reads the list again, where a stale pointer would crash."""
+    keys: list[str] = []
+
+    class Meddling(str):
+        def __hash__(self) -> int:
+            return hash(str(self))
+
+        def __eq__(self, other: object) -> bool:
+            keys.clear()
+            return str(self) == other
+
+    keys += [Meddling("k"), "k", "k"]
+    table: list[Any] = [1, 2, "S", "111", None, None]
+    assert report._add_keyed_orders(table, {"k": 0}, keys, 4, "Тула", 1) == []
+    assert table[4] == {"Тула": 1}
+
+
 def test_no_references_are_leaked() -> None:
     """What the loops take and give back is counted right: shared objects' counts return to
     where they were once the results are dropped (a leak would keep every row alive)."""
