@@ -701,10 +701,8 @@ class ReportBuilder:
 
         The sync's hot path: a large seller's 30 days are ~500,000 keys, and what was a tuple
         of six values per order read from the database (two of them strings) is one string
-        here, its size found in one lookup. The sizes are then counted in the table's order,
-        not the orders': the records and figures dicts they reach lie in memory in about that
-        order, and so do the figures dicts this makes, which the rows then read in that order
-        too (the rows step 8-13 % faster; docs/performance.md, item 48).
+        here, its size found in one lookup, then counted in the table's order
+        (_add_keyed_orders_python says why).
         """
         self._check_window(window)
         catalogue = self._catalogue
