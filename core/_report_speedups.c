@@ -52,6 +52,30 @@ table_item(PyObject *table, Py_ssize_t base, Py_ssize_t delta)
     return in_table(table, base, delta) ? PyList_GET_ITEM(table, base + delta) : NULL;
 }
 
+/* The figures at item `base` + `delta` of the table: a dict or None (borrowed), else NULL
+   with an error. */
+static PyObject *
+figures_at(PyObject *table, Py_ssize_t base, Py_ssize_t delta)
+{
+    PyObject *figures = table_item(table, base, delta);
+    if (figures != NULL && figures != Py_None && !PyDict_CheckExact(figures)) {
+        PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
+        return NULL;
+    }
+    return figures;
+}
+
+/* Whether a function got the `expected` number of arguments (else a TypeError). */
+static int
+takes(Py_ssize_t nargs, Py_ssize_t expected, const char *function)
+{
+    if (nargs != expected) {
+        PyErr_Format(PyExc_TypeError, "%s takes %zd arguments", function, expected);
+        return 0;
+    }
+    return 1;
+}
+
 PyDoc_STRVAR(add_keyed_orders_doc,
 "add_keyed_orders(table, by_key, keys, slot, name, one) -> list[str]\n\n"
 "Add `one` to table[by_key[key] + slot][name] for each key, in the order of the sizes'\n"
@@ -60,8 +84,7 @@ PyDoc_STRVAR(add_keyed_orders_doc,
 static PyObject *
 add_keyed_orders(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "add_keyed_orders takes 6 arguments");
+    if (!takes(nargs, 6, "add_keyed_orders")) {
         return NULL;
     }
     PyObject *table = args[0], *by_key = args[1], *name = args[4], *one = args[5];
@@ -111,7 +134,7 @@ add_keyed_orders(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     /* The records and the dicts reached lie in memory in about the table's order. */
     qsort(offsets, (size_t)found, sizeof(Py_ssize_t), compare_offsets);
     for (Py_ssize_t i = 0; i < found; i++) {
-        PyObject *figures = table_item(table, offsets[i], 0);
+        PyObject *figures = figures_at(table, offsets[i], 0);
         if (figures == NULL) {
             goto error;
         }
@@ -123,10 +146,6 @@ add_keyed_orders(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             PyList_SetItem(table, offsets[i], figures); /* steals figures, drops the None */
             continue;
-        }
-        if (!PyDict_CheckExact(figures)) {
-            PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
-            goto error;
         }
         Py_INCREF(figures); /* held: comparing names may run Python code */
         PyObject *known = PyDict_GetItemWithError(figures, name);
@@ -198,8 +217,7 @@ PyDoc_STRVAR(add_size_rows_doc,
 static PyObject *
 add_size_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "add_size_rows takes 7 arguments");
+    if (!takes(nargs, 7, "add_size_rows")) {
         return NULL;
     }
     PyObject *values = args[0], *table = args[1], *kind = args[4], *nm_id = args[5];
@@ -235,16 +253,12 @@ add_size_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (size == -1 && PyErr_Occurred()) {
             goto error;
         }
-        PyObject *at = table_item(table, size, slot);
+        PyObject *at = figures_at(table, size, slot);
         if (at == NULL) {
             goto error;
         }
         if (at == Py_None) {
             continue;
-        }
-        if (!PyDict_CheckExact(at)) {
-            PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
-            goto error;
         }
         for (int field = 0; field < 3; field++) { /* chrt_id, tech size, barcode */
             PyObject *item = table_item(table, size, 1 + field);
@@ -404,8 +418,7 @@ PyDoc_STRVAR(place_remains_doc,
 static PyObject *
 place_remains(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 11) {
-        PyErr_SetString(PyExc_TypeError, "place_remains takes 11 arguments");
+    if (!takes(nargs, 11, "place_remains")) {
         return NULL;
     }
     PyObject *by_key = args[1], *table = args[2], *levels = args[4];
@@ -520,7 +533,7 @@ place_remains(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 continue;
             }
             if (at_size == NULL) {
-                PyObject *known = table_item(table, size, slot);
+                PyObject *known = figures_at(table, size, slot);
                 if (known == NULL) {
                     goto error;
                 }
@@ -531,12 +544,8 @@ place_remains(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                     }
                     PyList_SetItem(table, size + slot, Py_NewRef(at_size));
                 }
-                else if (PyDict_CheckExact(known)) {
-                    at_size = Py_NewRef(known);
-                }
                 else {
-                    PyErr_SetString(PyExc_TypeError, "a size's figures must be a dict or None");
-                    goto error;
+                    at_size = Py_NewRef(known);
                 }
             }
             PyObject *figures;
@@ -671,8 +680,7 @@ PyDoc_STRVAR(place_cards_doc,
 static PyObject *
 place_cards(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "place_cards takes 8 arguments");
+    if (!takes(nargs, 8, "place_cards")) {
         return NULL;
     }
     PyObject *products = args[1], *descriptions = args[2], *table = args[3], *by_chrt = args[4];
